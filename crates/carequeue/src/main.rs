@@ -1,0 +1,3 @@
+//! The carequeue command line (placeholder until the commands land).
+
+fn main() {}

@@ -1,0 +1,33 @@
+//! Reading and writing event files: NDJSON and CSV.
+//!
+//! [`Reader`] detects the format from the file's first bytes (an NDJSON file
+//! starts with `{`; anything else is read as CSV with a header row), then
+//! yields one located event per record, streaming in constant memory: a
+//! record is parsed, checked and handed on before the next is read, and no
+//! line longer than [`MAX_LINE_BYTES`] is ever buffered. Every error carries
+//! the file, the line, the field when there is one, what was expected and what
+//! was found; the reader goes on after an error where the format allows it,
+//! so that one pass can report several problems.
+//!
+//! [`write_ndjson`] and [`CsvWriter`] write events back out: NDJSON lines are
+//! the canonical encoding of each event, so exporting and re-reading a ledger
+//! is lossless.
+//!
+//! This crate reads and writes the streams it is given; it opens no files.
+
+mod csv_reader;
+mod error;
+mod ndjson;
+mod reader;
+mod writer;
+
+pub use crate::error::{Error, ErrorKind};
+pub use crate::reader::{Format, Located, Reader};
+pub use crate::writer::{CsvWriter, write_ndjson};
+
+/// The longest line accepted, in bytes (1 MiB). An event is a few hundred
+/// bytes; a longer line is almost always a file of another kind.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+#[cfg(test)]
+mod tests;

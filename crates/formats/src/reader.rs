@@ -1,0 +1,212 @@
+use std::io::{BufRead, BufReader, Read};
+
+use events::{Event, RawRecord};
+
+use crate::MAX_LINE_BYTES;
+use crate::csv_reader::{Header, LineLimit};
+use crate::error::{Error, ErrorKind};
+use crate::ndjson;
+
+/// The format of an event file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// One JSON object per line.
+    Ndjson,
+    /// A header row, then one event per row.
+    Csv,
+}
+
+/// A value with the line of the file it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located<T> {
+    /// The 1-based line where the record starts.
+    pub line: u64,
+    /// The value.
+    pub value: T,
+}
+
+/// Reads events from an NDJSON or CSV stream, one record at a time.
+///
+/// As an iterator it yields each event or the error that stopped it from
+/// being one, and goes on with the next record; after a fatal error (see
+/// [`Error::is_fatal`]) it ends.
+#[derive(Debug)]
+pub struct Reader<R: Read> {
+    source_name: String,
+    inner: Inner<R>,
+    done: bool,
+}
+
+enum Inner<R: Read> {
+    Ndjson {
+        input: BufReader<R>,
+        buf: Vec<u8>,
+        line: u64,
+    },
+    Csv {
+        input: Box<csv::Reader<LineLimit<BufReader<R>>>>,
+        header: Option<Header>,
+        row: csv::ByteRecord,
+    },
+}
+
+impl<R: Read> std::fmt::Debug for Inner<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Inner::Ndjson { line, .. } => write!(f, "Ndjson {{ line: {line} }}"),
+            Inner::Csv { .. } => f.write_str("Csv"),
+        }
+    }
+}
+
+impl<R: Read> Reader<R> {
+    /// Wraps a stream, detecting its format from its first bytes: after an
+    /// optional UTF-8 byte-order mark and whitespace, `{` means NDJSON and
+    /// anything else CSV. `source_name` names the stream in errors.
+    pub fn new(input: R, source_name: &str) -> Result<Reader<R>, Error> {
+        let mut input = BufReader::with_capacity(64 * 1024, input);
+        let format = detect(&mut input).map_err(|err| Error {
+            source_name: source_name.to_owned(),
+            line: 0,
+            kind: ErrorKind::Io(err),
+        })?;
+        let inner = match format {
+            Format::Ndjson => Inner::Ndjson { input, buf: Vec::new(), line: 0 },
+            Format::Csv => {
+                let csv = csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .flexible(false)
+                    .trim(csv::Trim::All)
+                    .from_reader(LineLimit::new(input));
+                Inner::Csv { input: Box::new(csv), header: None, row: csv::ByteRecord::new() }
+            }
+        };
+        Ok(Reader { source_name: source_name.to_owned(), inner, done: false })
+    }
+
+    /// The detected format.
+    pub fn format(&self) -> Format {
+        match self.inner {
+            Inner::Ndjson { .. } => Format::Ndjson,
+            Inner::Csv { .. } => Format::Csv,
+        }
+    }
+
+    fn error(&self, line: u64, kind: ErrorKind) -> Error {
+        Error { source_name: self.source_name.clone(), line, kind }
+    }
+
+    fn next_event(&mut self) -> Option<Result<Located<Event>, (u64, ErrorKind)>> {
+        match &mut self.inner {
+            Inner::Ndjson { input, buf, line } => loop {
+                let fits = match ndjson::read_line_limited(input, buf, MAX_LINE_BYTES) {
+                    Ok(None) => return None,
+                    Ok(Some(fits)) => fits,
+                    Err(err) => return Some(Err((*line + 1, ErrorKind::Io(err)))),
+                };
+                *line += 1;
+                if !fits {
+                    return Some(Err((*line, ErrorKind::LineTooLong)));
+                }
+                if buf.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                let text = match std::str::from_utf8(buf) {
+                    Ok(text) if *line == 1 => text.strip_prefix('\u{feff}').unwrap_or(text),
+                    Ok(text) => text,
+                    Err(err) => {
+                        let column = err.valid_up_to() + 1;
+                        return Some(Err((*line, ErrorKind::InvalidUtf8 { column })));
+                    }
+                };
+                let mut record = RawRecord::default();
+                let result = ndjson::parse_object(text, &mut record)
+                    .and_then(|()| Event::parse(&record).map_err(ErrorKind::Event));
+                return Some(
+                    result.map(|value| Located { line: *line, value }).map_err(|k| (*line, k)),
+                );
+            },
+            Inner::Csv { input, header, row } => loop {
+                match input.read_byte_record(row) {
+                    Ok(false) => return None,
+                    Ok(true) => {}
+                    Err(err) => {
+                        let line = err
+                            .position()
+                            .map(|p| p.line())
+                            .unwrap_or_else(|| input.get_ref().line);
+                        let kind = if input.get_ref().too_long {
+                            ErrorKind::LineTooLong
+                        } else {
+                            match err.into_kind() {
+                                csv::ErrorKind::Io(err) => ErrorKind::Io(err),
+                                other => {
+                                    ErrorKind::Syntax { column: None, message: csv_message(&other) }
+                                }
+                            }
+                        };
+                        return Some(Err((line, kind)));
+                    }
+                }
+                let line = row.position().map_or(0, |p| p.line());
+                let Some(columns) = header else {
+                    match Header::parse(row) {
+                        Ok(parsed) => {
+                            *header = Some(parsed);
+                            continue;
+                        }
+                        Err(kind) => return Some(Err((line, kind))),
+                    }
+                };
+                if row.iter().all(<[u8]>::is_empty) {
+                    continue;
+                }
+                let mut record = RawRecord::default();
+                let result = columns
+                    .fill(row, &mut record)
+                    .and_then(|()| Event::parse(&record).map_err(ErrorKind::Event));
+                return Some(result.map(|value| Located { line, value }).map_err(|k| (line, k)));
+            },
+        }
+    }
+}
+
+fn csv_message(kind: &csv::ErrorKind) -> String {
+    match kind {
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+            format!("row has {len} cells but the header has {expected_len}")
+        }
+        csv::ErrorKind::Utf8 { err, .. } => format!("invalid UTF-8 in cell {}", err.field() + 1),
+        other => format!("{other:?}"),
+    }
+}
+
+impl<R: Read> Iterator for Reader<R> {
+    type Item = Result<Located<Event>, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let item = self.next_event()?;
+        Some(item.map_err(|(line, kind)| {
+            let err = self.error(line, kind);
+            if err.is_fatal()
+                || matches!(err.kind, ErrorKind::LineTooLong) && self.format() == Format::Csv
+            {
+                self.done = true;
+            }
+            err
+        }))
+    }
+}
+
+/// Peeks at the first buffer of input to tell NDJSON from CSV.
+fn detect(input: &mut impl BufRead) -> std::io::Result<Format> {
+    let head = input.fill_buf()?;
+    let head = head.strip_prefix(b"\xef\xbb\xbf".as_slice()).unwrap_or(head);
+    Ok(match head.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') | None => Format::Ndjson,
+        Some(_) => Format::Csv,
+    })
+}
