@@ -71,11 +71,16 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.line == 0 {
-            write!(f, "{}: ", self.source_name)?;
+            write!(f, "{}: {}", self.source_name, self.kind)
         } else {
-            write!(f, "{}:{}: ", self.source_name, self.line)?;
+            write!(f, "{}:{}: {}", self.source_name, self.line, self.kind)
         }
-        match &self.kind {
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
             ErrorKind::Io(err) => write!(f, "cannot read: {err}"),
             ErrorKind::LineTooLong => write!(
                 f,

@@ -25,6 +25,14 @@ pub use crate::error::{Error, ErrorKind};
 pub use crate::reader::{Format, Located, Reader};
 pub use crate::writer::{CsvWriter, write_ndjson};
 
+/// Parses one NDJSON line (a JSON object) into an event; the ledger uses it
+/// to read back the canonical encodings it stores.
+pub fn event_from_json(line: &str) -> Result<events::Event, ErrorKind> {
+    let mut record = events::RawRecord::default();
+    ndjson::parse_object(line, &mut record)?;
+    events::Event::parse(&record).map_err(ErrorKind::Event)
+}
+
 /// The longest line accepted, in bytes (1 MiB). An event is a few hundred
 /// bytes; a longer line is almost always a file of another kind.
 pub const MAX_LINE_BYTES: usize = 1 << 20;

@@ -1,0 +1,25 @@
+-- The event ledger (see docs/ledger.md). Rows are only ever inserted.
+CREATE TABLE events (
+    seq         BIGINT PRIMARY KEY,           -- 1, 2, 3, ... without gaps
+    event_id    TEXT COLLATE "C" NOT NULL UNIQUE,
+    type        TEXT COLLATE "C" NOT NULL,
+    recorded_at TEXT COLLATE "C" NOT NULL,    -- YYYY-MM-DDTHH:MM:SS.ffffffZ
+    request_id  TEXT COLLATE "C",             -- derived from body, for per-request reads
+    creates     TEXT COLLATE "C" UNIQUE,      -- 'request:ID', 'offer:ID', ...
+    voids       TEXT COLLATE "C" UNIQUE,      -- the event_id an event.voided voids
+    body        TEXT NOT NULL,                -- the canonical encoding of the event
+    hash        TEXT COLLATE "C" NOT NULL     -- lower-case hex SHA-256, see docs/ledger.md
+);
+CREATE INDEX events_request ON events (request_id) WHERE request_id IS NOT NULL;
+
+CREATE TABLE batches (
+    batch_id    BIGINT PRIMARY KEY,
+    recorded_at TEXT COLLATE "C" NOT NULL,
+    first_seq   BIGINT NOT NULL,
+    last_seq    BIGINT NOT NULL,
+    head_hash   TEXT COLLATE "C" NOT NULL,
+    source      TEXT NOT NULL,
+    n_read      BIGINT NOT NULL,
+    n_new       BIGINT NOT NULL,
+    n_duplicate BIGINT NOT NULL
+);

@@ -1,0 +1,122 @@
+//! The hash chain: how each stored event's hash is computed.
+//!
+//! ```text
+//! hash(n) = lower-hex( SHA-256( "carequeue-ledger-v1\n"
+//!                               || hash(n-1) || "\n"
+//!                               || n         || "\n"
+//!                               || recorded_at(n) || "\n"
+//!                               || body(n) ) )
+//! ```
+//!
+//! `hash(0)` is 64 zeros, `n` is the decimal sequence number, `recorded_at`
+//! is `YYYY-MM-DDTHH:MM:SS.ffffffZ` (UTC, always six decimals) and `body` is
+//! the event's canonical encoding as stored. Every part is ASCII text except
+//! the body, which is UTF-8, so the chain can be rechecked with `sha256sum`,
+//! Python's `hashlib` or PostgreSQL's `sha256()`.
+
+use jiff::Timestamp;
+use sha2::{Digest, Sha256};
+
+/// The domain tag that starts every hashed entry.
+pub(crate) const DOMAIN: &str = "carequeue-ledger-v1\n";
+
+/// The hash before the first event.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Computes the hash of event `seq` (see the module documentation).
+pub fn entry_hash(prev_hash: &str, seq: u64, recorded_at: &str, body: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(DOMAIN.as_bytes());
+    hasher.update(prev_hash.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(seq.to_string().as_bytes());
+    hasher.update(b"\n");
+    hasher.update(recorded_at.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(body);
+    to_hex(&hasher.finalize())
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &byte in bytes {
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0xf)]));
+    }
+    out
+}
+
+/// Writes a moment as the ledger stores `recorded_at`: UTC, microseconds.
+pub fn format_recorded_at(timestamp: Timestamp) -> String {
+    let dt = jiff::tz::Offset::UTC.to_datetime(timestamp);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        dt.year(),
+        dt.month(),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second(),
+        dt.subsec_nanosecond() / 1000
+    )
+}
+
+/// Reads a stored `recorded_at` back; `None` unless it is exactly in the
+/// stored form.
+pub fn parse_recorded_at(text: &str) -> Option<Timestamp> {
+    let timestamp: Timestamp = text.parse().ok()?;
+    (format_recorded_at(timestamp) == text).then_some(timestamp)
+}
+
+/// The head of the chain: the last sequence number and its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    /// The number of events in the ledger (the last `seq`).
+    pub seq: u64,
+    /// The hash of event `seq` ([`GENESIS`] for an empty ledger).
+    pub hash: String,
+}
+
+impl Head {
+    /// The head of an empty ledger.
+    pub fn genesis() -> Head {
+        Head { seq: 0, hash: GENESIS.to_owned() }
+    }
+
+    /// Parses `SEQ:HASH`, the form `carequeue verify` prints.
+    pub fn parse(text: &str) -> Option<Head> {
+        let (seq, hash) = text.split_once(':')?;
+        let seq = seq.parse().ok()?;
+        let ok = hash.len() == 64
+            && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        ok.then(|| Head { seq, hash: hash.to_owned() })
+    }
+}
+
+impl std::fmt::Display for Head {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.seq, self.hash)
+    }
+}
+
+/// The chain as an append proceeds: the next event's hash is computed from
+/// the head so far.
+#[derive(Debug)]
+pub(crate) struct Chain {
+    pub(crate) head: Head,
+    pub(crate) recorded_at: String,
+}
+
+impl Chain {
+    /// The sequence number and hash the next event would get.
+    pub(crate) fn peek(&self, body: &[u8]) -> (u64, String) {
+        let seq = self.head.seq + 1;
+        (seq, entry_hash(&self.head.hash, seq, &self.recorded_at, body))
+    }
+
+    /// Takes the next event into the chain.
+    pub(crate) fn advance(&mut self, seq: u64, hash: String) {
+        self.head = Head { seq, hash };
+    }
+}

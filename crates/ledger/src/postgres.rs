@@ -1,0 +1,413 @@
+//! The PostgreSQL backend: the server store.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use postgres::binary_copy::BinaryCopyInWriter;
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::types::{ToSql, Type};
+use postgres::{Client, NoTls};
+
+use crate::chain::{Chain, Head};
+use crate::error::Error;
+use crate::store::{
+    BatchRow, Candidate, Deferred, Found, Outcome, RefQuery, Store, StoredRow, Tx, Unresolved,
+};
+
+/// The migrations, in order; each runs once.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_ledger.sql"))];
+
+/// The advisory lock that serialises appends (and migrations) across every
+/// client of the database.
+const APPEND_LOCK: i64 = 0x6361_7265_7175_6575; // "carequeue"
+
+pub(crate) struct Postgres {
+    url: String,
+    writer: Mutex<Client>,
+    readers: Mutex<Vec<Client>>,
+}
+
+fn connect(url: &str) -> Result<Client, Error> {
+    Client::connect(url, NoTls).map_err(|err| Error::Location {
+        location: crate::redact(url),
+        reason: match err.as_db_error() {
+            Some(db) => db.message().to_owned(),
+            None => err.to_string(),
+        },
+    })
+}
+
+fn as_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn as_u64(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+impl Postgres {
+    pub(crate) fn open(url: &str) -> Result<Postgres, Error> {
+        let mut client = connect(url)?;
+        migrate(&mut client)?;
+        client.batch_execute(
+            "CREATE TEMP TABLE IF NOT EXISTS deferred_refs (
+                line BIGINT NOT NULL, event_id TEXT NOT NULL, field TEXT NOT NULL,
+                is_event BOOLEAN NOT NULL, key TEXT COLLATE \"C\" NOT NULL, request_id TEXT COLLATE \"C\")",
+        )?;
+        Ok(Postgres {
+            url: url.to_owned(),
+            writer: Mutex::new(client),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Runs `f` on a reader connection from the pool (made on demand).
+    fn with_reader<T>(&self, f: impl FnOnce(&mut Client) -> Result<T, Error>) -> Result<T, Error> {
+        let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mut client = match pooled {
+            Some(client) if !client.is_closed() => client,
+            _ => connect(&self.url)?,
+        };
+        let result = f(&mut client);
+        if result.is_ok() {
+            self.readers.lock().unwrap_or_else(|p| p.into_inner()).push(client);
+        }
+        result
+    }
+}
+
+fn migrate(client: &mut Client) -> Result<(), Error> {
+    let mut tx = client.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+    )?;
+    let current: i64 =
+        tx.query_one("SELECT coalesce(max(version), 0) FROM schema_migrations", &[])?.get(0);
+    let known = MIGRATIONS.last().map_or(0, |m| m.0);
+    if current > known {
+        return Err(Error::SchemaTooNew { found: current, known });
+    }
+    for (version, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+        tx.batch_execute(sql)?;
+        tx.execute("INSERT INTO schema_migrations (version) VALUES ($1)", &[version])?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn load_batches(client: &mut Client) -> Result<Vec<BatchRow>, Error> {
+    let rows = client.query(
+        "SELECT batch_id, recorded_at, first_seq, last_seq, head_hash, source, n_read, n_new, n_duplicate
+         FROM batches ORDER BY batch_id",
+        &[],
+    )?;
+    Ok(rows
+        .iter()
+        .map(|r| BatchRow {
+            batch_id: as_u64(r.get(0)),
+            recorded_at: r.get(1),
+            first_seq: as_u64(r.get(2)),
+            last_seq: as_u64(r.get(3)),
+            head_hash: r.get(4),
+            source: r.get(5),
+            n_read: as_u64(r.get(6)),
+            n_new: as_u64(r.get(7)),
+            n_duplicate: as_u64(r.get(8)),
+        })
+        .collect())
+}
+
+impl Store for Postgres {
+    fn begin(&self) -> Result<Box<dyn Tx + '_>, Error> {
+        let mut client = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if client.is_closed() {
+            *client = connect(&self.url)?;
+        }
+        // A transaction left open by a panic in another thread is rolled back.
+        client.batch_execute("ROLLBACK; BEGIN")?;
+        let mut tx = PgTx { client, open: true };
+        tx.client.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
+        tx.client.batch_execute("TRUNCATE deferred_refs")?;
+        Ok(Box::new(tx))
+    }
+
+    fn scan(
+        &self,
+        last_seq: Option<u64>,
+        each: &mut dyn FnMut(StoredRow) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        self.with_reader(|client| {
+            let mut tx = client
+                .build_transaction()
+                .read_only(true)
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .start()?;
+            let last = last_seq.map_or(i64::MAX, as_i64);
+            let params: [&(dyn ToSql + Sync); 1] = [&last];
+            let mut rows = tx.query_raw(
+                "SELECT e.seq, e.event_id, e.type, e.recorded_at, e.request_id, e.creates, e.voids,
+                        e.body, e.hash, v.event_id
+                 FROM events e LEFT JOIN events v ON v.voids = e.event_id AND v.seq <= $1
+                 WHERE e.seq <= $1 ORDER BY e.seq",
+                params,
+            )?;
+            while let Some(r) = rows.next()? {
+                each(StoredRow {
+                    seq: as_u64(r.get(0)),
+                    event_id: r.get(1),
+                    event_type: r.get(2),
+                    recorded_at: r.get(3),
+                    request_id: r.get(4),
+                    creates: r.get(5),
+                    voids: r.get(6),
+                    body: r.get(7),
+                    hash: r.get(8),
+                    voided_by: r.get(9),
+                })?;
+            }
+            drop(rows);
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn batches(&self) -> Result<Vec<BatchRow>, Error> {
+        self.with_reader(load_batches)
+    }
+}
+
+struct PgTx<'s> {
+    client: MutexGuard<'s, Client>,
+    open: bool,
+}
+
+impl Drop for PgTx<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self.client.batch_execute("ROLLBACK");
+        }
+    }
+}
+
+/// Runs `SELECT key, detail FROM events WHERE column = ANY(keys)`.
+fn lookup(
+    client: &mut Client,
+    sql: &str,
+    keys: &[&str],
+) -> Result<HashMap<String, Option<String>>, Error> {
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = client.query(sql, &[&keys])?;
+    Ok(rows.iter().map(|r| (r.get::<_, String>(0), r.get::<_, Option<String>>(1))).collect())
+}
+
+impl Tx for PgTx<'_> {
+    fn head(&mut self) -> Result<(Head, Option<String>), Error> {
+        let row = self.client.query_opt(
+            "SELECT last_seq, head_hash, recorded_at FROM batches ORDER BY batch_id DESC LIMIT 1",
+            &[],
+        )?;
+        Ok(match row {
+            None => (Head::genesis(), None),
+            Some(r) => (Head { seq: as_u64(r.get(0)), hash: r.get(1) }, Some(r.get(2))),
+        })
+    }
+
+    fn append_chunk(
+        &mut self,
+        chain: &mut Chain,
+        candidates: &[Candidate<'_>],
+    ) -> Result<Vec<Outcome>, Error> {
+        let client = &mut *self.client;
+        // What the ledger already holds, in three queries for the chunk.
+        let ids: Vec<&str> = candidates.iter().map(|c| c.event_id).collect();
+        let existing = client
+            .query("SELECT event_id, seq, body FROM events WHERE event_id = ANY($1)", &[&ids])?;
+        let existing: HashMap<String, (u64, String)> = existing
+            .iter()
+            .map(|r| (r.get::<_, String>(0), (as_u64(r.get(1)), r.get::<_, String>(2))))
+            .collect();
+        let keys: Vec<&str> = candidates.iter().filter_map(|c| c.creates.as_deref()).collect();
+        let mut creators =
+            lookup(client, "SELECT creates, event_id FROM events WHERE creates = ANY($1)", &keys)?;
+        let voids: Vec<&str> = candidates.iter().filter_map(|c| c.voids).collect();
+        let mut voiders =
+            lookup(client, "SELECT voids, event_id FROM events WHERE voids = ANY($1)", &voids)?;
+
+        let mut in_chunk: HashMap<&str, &[u8]> = HashMap::new();
+        let mut outcomes = Vec::with_capacity(candidates.len());
+        let mut rows = Vec::new();
+        for candidate in candidates {
+            let outcome = if let Some((seq, stored)) = existing.get(candidate.event_id) {
+                if stored.as_bytes() == candidate.body {
+                    Outcome::Duplicate
+                } else {
+                    Outcome::DifferentBody { seq: *seq, body: stored.clone() }
+                }
+            } else if let Some(body) = in_chunk.get(candidate.event_id) {
+                if *body == candidate.body {
+                    Outcome::Duplicate
+                } else {
+                    let body = String::from_utf8_lossy(body).into_owned();
+                    // Stored by this chunk; its seq is not known yet here.
+                    Outcome::DifferentBody { seq: chain.head.seq, body }
+                }
+            } else if let Some(by) = candidate.creates.as_deref().and_then(|k| creators.get(k)) {
+                Outcome::AlreadyCreated { by_event_id: by.clone().unwrap_or_default() }
+            } else if let Some(by) = candidate.voids.and_then(|k| voiders.get(k)) {
+                Outcome::AlreadyVoided { by_event_id: by.clone().unwrap_or_default() }
+            } else {
+                let (seq, hash) = chain.peek(candidate.body);
+                chain.advance(seq, hash.clone());
+                in_chunk.insert(candidate.event_id, candidate.body);
+                if let Some(key) = &candidate.creates {
+                    creators.insert(key.clone(), Some(candidate.event_id.to_owned()));
+                }
+                if let Some(target) = candidate.voids {
+                    voiders.insert(target.to_owned(), Some(candidate.event_id.to_owned()));
+                }
+                rows.push((seq, candidate, hash));
+                Outcome::Inserted
+            };
+            outcomes.push(outcome);
+        }
+        if !rows.is_empty() {
+            let sink = client.copy_in(
+                "COPY events (seq, event_id, type, recorded_at, request_id, creates, voids, body, hash)
+                 FROM STDIN (FORMAT binary)",
+            )?;
+            let types = [
+                Type::INT8,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+            ];
+            let mut writer = BinaryCopyInWriter::new(sink, &types);
+            for (seq, candidate, hash) in &rows {
+                let body = std::str::from_utf8(candidate.body).unwrap_or_default();
+                writer.write(&[
+                    &as_i64(*seq),
+                    &candidate.event_id,
+                    &candidate.event_type,
+                    &chain.recorded_at,
+                    &candidate.request_id,
+                    &candidate.creates,
+                    &candidate.voids,
+                    &body,
+                    hash,
+                ])?;
+            }
+            writer.finish()?;
+        }
+        Ok(outcomes)
+    }
+
+    fn resolve(&mut self, refs: &[RefQuery<'_>]) -> Result<Vec<Option<Found>>, Error> {
+        let client = &mut *self.client;
+        let entities: Vec<&str> = refs
+            .iter()
+            .filter_map(|q| if let RefQuery::Entity(k) = q { Some(*k) } else { None })
+            .collect();
+        let events: Vec<&str> = refs
+            .iter()
+            .filter_map(|q| if let RefQuery::Event(k) = q { Some(*k) } else { None })
+            .collect();
+        let entities = lookup(
+            client,
+            "SELECT creates, request_id FROM events WHERE creates = ANY($1)",
+            &entities,
+        )?;
+        let events =
+            lookup(client, "SELECT event_id, type FROM events WHERE event_id = ANY($1)", &events)?;
+        Ok(refs
+            .iter()
+            .map(|query| {
+                let found = match query {
+                    RefQuery::Entity(key) => entities.get(*key),
+                    RefQuery::Event(key) => events.get(*key),
+                };
+                found.map(|detail| Found { detail: detail.clone() })
+            })
+            .collect())
+    }
+
+    fn defer(&mut self, refs: &[Deferred]) -> Result<(), Error> {
+        let sink = self.client.copy_in(
+            "COPY deferred_refs (line, event_id, field, is_event, key, request_id) FROM STDIN (FORMAT binary)",
+        )?;
+        let types = [Type::INT8, Type::TEXT, Type::TEXT, Type::BOOL, Type::TEXT, Type::TEXT];
+        let mut writer = BinaryCopyInWriter::new(sink, &types);
+        for r in refs {
+            writer.write(&[
+                &as_i64(r.line),
+                &r.event_id,
+                &r.field,
+                &r.is_event,
+                &r.key,
+                &r.request_id,
+            ])?;
+        }
+        writer.finish()?;
+        Ok(())
+    }
+
+    fn unresolved(&mut self, limit: usize) -> Result<Unresolved, Error> {
+        let rows = self.client.query(
+            "SELECT d.line, d.event_id, d.field, d.is_event, d.key, d.request_id,
+                    coalesce(c.seq, e.seq) IS NOT NULL, CASE WHEN d.is_event THEN e.type ELSE c.request_id END
+             FROM deferred_refs d
+             LEFT JOIN events c ON NOT d.is_event AND c.creates = d.key
+             LEFT JOIN events e ON d.is_event AND e.event_id = d.key
+             WHERE (NOT d.is_event AND (c.seq IS NULL OR (d.request_id IS NOT NULL AND c.request_id IS DISTINCT FROM d.request_id)))
+                OR (d.is_event AND (e.seq IS NULL OR e.type = 'event.voided'))
+             ORDER BY d.line",
+            &[],
+        )?;
+        let total = rows.len() as u64;
+        let list = rows
+            .iter()
+            .take(limit)
+            .map(|r| {
+                let deferred = Deferred {
+                    line: as_u64(r.get(0)),
+                    event_id: r.get(1),
+                    field: r.get(2),
+                    is_event: r.get(3),
+                    key: r.get(4),
+                    request_id: r.get(5),
+                };
+                let found = r.get::<_, bool>(6).then(|| Found { detail: r.get(7) });
+                (deferred, found)
+            })
+            .collect();
+        Ok((list, total))
+    }
+
+    fn commit(mut self: Box<Self>, batch: &BatchRow) -> Result<(), Error> {
+        self.client.execute(
+            "INSERT INTO batches (batch_id, recorded_at, first_seq, last_seq, head_hash, source, n_read, n_new, n_duplicate)
+             VALUES ((SELECT coalesce(max(batch_id), 0) + 1 FROM batches), $1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                &batch.recorded_at,
+                &as_i64(batch.first_seq),
+                &as_i64(batch.last_seq),
+                &batch.head_hash,
+                &batch.source,
+                &as_i64(batch.n_read),
+                &as_i64(batch.n_new),
+                &as_i64(batch.n_duplicate),
+            ],
+        )?;
+        self.client.batch_execute("COMMIT")?;
+        self.open = false;
+        Ok(())
+    }
+}

@@ -1,0 +1,150 @@
+//! The interface each storage backend implements. The append algorithm
+//! (`append.rs`) and verification (`verify.rs`) are written once against it.
+
+use crate::chain::{Chain, Head};
+use crate::error::Error;
+
+/// A storage backend: one per database kind.
+pub(crate) trait Store: Send + Sync {
+    /// Starts an append: takes the ledger's write lock (other appenders, in
+    /// this process or another, wait) and opens a transaction.
+    fn begin(&self) -> Result<Box<dyn Tx + '_>, Error>;
+
+    /// Calls `each` with the stored rows in sequence order, up to and
+    /// including `last_seq` when given. `voided_by` considers only voids with
+    /// `seq <= last_seq`.
+    fn scan(
+        &self,
+        last_seq: Option<u64>,
+        each: &mut dyn FnMut(StoredRow) -> Result<(), Error>,
+    ) -> Result<(), Error>;
+
+    /// Every batch, in order.
+    fn batches(&self) -> Result<Vec<BatchRow>, Error>;
+}
+
+/// An open append transaction. Dropping it without [`Tx::commit`] rolls back.
+pub(crate) trait Tx {
+    /// The head of the ledger when the transaction began.
+    fn head(&mut self) -> Result<(Head, Option<String>), Error>;
+
+    /// Stores each candidate whose event id is new, taking its sequence
+    /// number and hash from `chain`, and says what happened to each.
+    fn append_chunk(
+        &mut self,
+        chain: &mut Chain,
+        candidates: &[Candidate<'_>],
+    ) -> Result<Vec<Outcome>, Error>;
+
+    /// Looks references up in the ledger (including this transaction's rows).
+    fn resolve(&mut self, refs: &[RefQuery<'_>]) -> Result<Vec<Option<Found>>, Error>;
+
+    /// Remembers references that did not resolve yet; their creation may come
+    /// later in the batch.
+    fn defer(&mut self, refs: &[Deferred]) -> Result<(), Error>;
+
+    /// The deferred references that still do not resolve, by line, at most
+    /// `limit` of them, and how many there are in all.
+    fn unresolved(&mut self, limit: usize) -> Result<Unresolved, Error>;
+
+    /// Records the batch and commits; durable when this returns.
+    fn commit(self: Box<Self>, batch: &BatchRow) -> Result<(), Error>;
+}
+
+/// The deferred references that do not resolve (at most the limit asked
+/// for), each with what it found when it found something of the wrong kind,
+/// and how many there are in all.
+pub(crate) type Unresolved = (Vec<(Deferred, Option<Found>)>, u64);
+
+/// An event offered to [`Tx::append_chunk`].
+#[derive(Debug)]
+pub(crate) struct Candidate<'a> {
+    pub(crate) event_id: &'a str,
+    pub(crate) event_type: &'static str,
+    pub(crate) request_id: Option<&'a str>,
+    pub(crate) creates: Option<String>,
+    pub(crate) voids: Option<&'a str>,
+    pub(crate) body: &'a [u8],
+}
+
+/// What happened to a candidate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Stored under this sequence number.
+    Inserted,
+    /// An event with this id and this body is already stored: nothing done.
+    Duplicate,
+    /// An event with this id but another body is stored.
+    DifferentBody { seq: u64, body: String },
+    /// The entity this event creates was created by another event.
+    AlreadyCreated { by_event_id: String },
+    /// The event this void voids is already voided by another event.
+    AlreadyVoided { by_event_id: String },
+}
+
+/// A reference to look up: an entity key (`request:R1`) or an event id.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum RefQuery<'a> {
+    /// Looks up `creates = key`.
+    Entity(&'a str),
+    /// Looks up `event_id = id`.
+    Event(&'a str),
+}
+
+/// What a reference resolved to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Found {
+    /// For an entity, the request it belongs to; for an event, its type.
+    pub(crate) detail: Option<String>,
+}
+
+/// A reference that did not resolve when it was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Deferred {
+    pub(crate) line: u64,
+    pub(crate) event_id: String,
+    pub(crate) field: String,
+    /// `true` for an event id (from `voids`), `false` for an entity key.
+    pub(crate) is_event: bool,
+    pub(crate) key: String,
+    /// The request the entity must belong to, when it must.
+    pub(crate) request_id: Option<String>,
+}
+
+/// One stored row, as read back.
+#[derive(Debug, Clone)]
+pub(crate) struct StoredRow {
+    pub(crate) seq: u64,
+    pub(crate) event_id: String,
+    pub(crate) event_type: String,
+    pub(crate) recorded_at: String,
+    pub(crate) request_id: Option<String>,
+    pub(crate) creates: Option<String>,
+    pub(crate) voids: Option<String>,
+    pub(crate) body: String,
+    pub(crate) hash: String,
+    pub(crate) voided_by: Option<String>,
+}
+
+/// One batch: one append of one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchRow {
+    /// 1, 2, 3, ...
+    pub batch_id: u64,
+    /// When the batch was stored; every event of the batch has it.
+    pub recorded_at: String,
+    /// The first new event's sequence number.
+    pub first_seq: u64,
+    /// The ledger's head after the batch (`first_seq - 1` if nothing was new).
+    pub last_seq: u64,
+    /// The hash at `last_seq`.
+    pub head_hash: String,
+    /// The file or stream the batch came from.
+    pub source: String,
+    /// Events read.
+    pub n_read: u64,
+    /// Events stored.
+    pub n_new: u64,
+    /// Events already stored with the same body.
+    pub n_duplicate: u64,
+}

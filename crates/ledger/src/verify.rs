@@ -1,0 +1,258 @@
+//! Walking the chain: proof that no stored event was changed, removed,
+//! reordered or inserted.
+
+use crate::chain::{GENESIS, Head, entry_hash, parse_recorded_at};
+use crate::error::Error;
+use crate::store::{BatchRow, Store, StoredRow};
+
+/// The outcome of [`crate::Ledger::verify`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verification {
+    /// Every check passed.
+    Valid {
+        /// The number of events.
+        n_events: u64,
+        /// The number of batches.
+        n_batches: u64,
+        /// The head of the chain.
+        head: Head,
+    },
+    /// A check failed; this is the first failure in sequence order.
+    Broken(Break),
+}
+
+/// The first failed check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Break {
+    /// The sequence number at which the chain breaks, when it breaks at an
+    /// event.
+    pub seq: Option<u64>,
+    /// The id stored at that row, when there is one.
+    pub event_id: Option<String>,
+    /// What failed.
+    pub reason: String,
+}
+
+impl std::fmt::Display for Break {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.seq, &self.event_id) {
+            (Some(seq), Some(id)) => write!(f, "event {seq} ({id:?}): {}", self.reason),
+            (Some(seq), None) => write!(f, "event {seq}: {}", self.reason),
+            _ => f.write_str(&self.reason),
+        }
+    }
+}
+
+struct Walk<'b> {
+    batches: &'b [BatchRow],
+    batch_idx: usize,
+    expected: Option<&'b Head>,
+    expected_seen: bool,
+    seq: u64,
+    hash: String,
+    recorded_at: String,
+}
+
+impl Walk<'_> {
+    fn fail(row: &StoredRow, reason: String) -> Break {
+        Break { seq: Some(row.seq), event_id: Some(row.event_id.clone()), reason }
+    }
+
+    /// Checks the batches that end at the current head (those with no new
+    /// events included).
+    fn close_batches(&mut self) -> Result<(), Break> {
+        while let Some(batch) = self.batches.get(self.batch_idx) {
+            if batch.last_seq != self.seq {
+                break;
+            }
+            if batch.head_hash != self.hash {
+                return Err(Break {
+                    seq: Some(self.seq),
+                    event_id: None,
+                    reason: format!(
+                        "batch {} records head hash {} but the chain has {}",
+                        batch.batch_id, batch.head_hash, self.hash
+                    ),
+                });
+            }
+            self.batch_idx += 1;
+        }
+        Ok(())
+    }
+
+    fn check(&mut self, row: &StoredRow) -> Result<(), Break> {
+        let expected_seq = self.seq + 1;
+        if row.seq != expected_seq {
+            return Err(Walk::fail(
+                row,
+                format!(
+                    "expected sequence number {expected_seq}: an event is missing or out of place"
+                ),
+            ));
+        }
+        if parse_recorded_at(&row.recorded_at).is_none() || row.recorded_at < self.recorded_at {
+            return Err(Walk::fail(
+                row,
+                format!(
+                    "recorded_at {:?} is malformed or earlier than the previous event's {:?}",
+                    row.recorded_at, self.recorded_at
+                ),
+            ));
+        }
+        let hash = entry_hash(&self.hash, row.seq, &row.recorded_at, row.body.as_bytes());
+        if hash != row.hash {
+            return Err(Walk::fail(
+                row,
+                format!("hash mismatch: stored {} but the chain gives {hash}", row.hash),
+            ));
+        }
+        check_body(row).map_err(|reason| Walk::fail(row, reason))?;
+        let batch = self
+            .batches
+            .get(self.batch_idx)
+            .filter(|b| b.first_seq <= row.seq && row.seq <= b.last_seq);
+        match batch {
+            Some(batch) if batch.recorded_at == row.recorded_at => {}
+            Some(batch) => {
+                return Err(Walk::fail(
+                    row,
+                    format!(
+                        "recorded_at {:?} differs from its batch {}'s {:?}",
+                        row.recorded_at, batch.batch_id, batch.recorded_at
+                    ),
+                ));
+            }
+            None => return Err(Walk::fail(row, "no batch records this event".to_owned())),
+        }
+        self.seq = row.seq;
+        self.hash = hash;
+        self.recorded_at.clone_from(&row.recorded_at);
+        if let Some(expected) = self.expected.filter(|expected| expected.seq == self.seq) {
+            self.expected_seen = true;
+            if expected.hash != self.hash {
+                return Err(Walk::fail(
+                    row,
+                    format!("the expected head is {expected} but the chain has {}", self.hash),
+                ));
+            }
+        }
+        self.close_batches()
+    }
+}
+
+/// Checks that the row's body is an event in canonical form and that the
+/// columns derived from it agree with it.
+fn check_body(row: &StoredRow) -> Result<(), String> {
+    let event = formats::event_from_json(&row.body)
+        .map_err(|err| format!("body is not a valid event: {err}"))?;
+    if event.canonical_json() != row.body.as_bytes() {
+        return Err("body is not in canonical form".to_owned());
+    }
+    let creates = event.creates().map(|(entity, id)| format!("{}:{id}", entity.as_str()));
+    let derived = [
+        ("event_id", Some(event.event_id.as_str()), Some(row.event_id.as_str())),
+        ("type", Some(event.event_type().as_str()), Some(row.event_type.as_str())),
+        ("request_id", event.request_id().map(|id| id.as_str()), row.request_id.as_deref()),
+        ("creates", creates.as_deref(), row.creates.as_deref()),
+        ("voids", event.voids().map(|id| id.as_str()), row.voids.as_deref()),
+    ];
+    for (column, from_body, stored) in derived {
+        if from_body != stored {
+            return Err(format!("column {column} is {stored:?} but the body says {from_body:?}"));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn verify(store: &dyn Store, expected: Option<&Head>) -> Result<Verification, Error> {
+    let batches = store.batches()?;
+    if let Some(broken) = check_batches(&batches) {
+        return Ok(Verification::Broken(broken));
+    }
+    let mut walk = Walk {
+        batches: &batches,
+        batch_idx: 0,
+        expected,
+        expected_seen: expected.is_some_and(|head| head.seq == 0),
+        seq: 0,
+        hash: GENESIS.to_owned(),
+        recorded_at: String::new(),
+    };
+    if let Some(head) = expected.filter(|head| head.seq == 0 && head.hash != GENESIS) {
+        return Ok(Verification::Broken(Break {
+            seq: None,
+            event_id: None,
+            reason: format!("the expected head {head} is not a valid empty-ledger head"),
+        }));
+    }
+    if let Err(broken) = walk.close_batches() {
+        return Ok(Verification::Broken(broken));
+    }
+    let mut broken = None;
+    store
+        .scan(None, &mut |row| {
+            if let Err(err) = walk.check(&row) {
+                broken = Some(err);
+                return Err(Error::Callback("stop".into()));
+            }
+            Ok(())
+        })
+        .or_else(|err| if broken.is_some() { Ok(()) } else { Err(err) })?;
+    if let Some(broken) = broken {
+        return Ok(Verification::Broken(broken));
+    }
+    let last_batch_seq = batches.last().map_or(0, |b| b.last_seq);
+    if walk.batch_idx != batches.len() || last_batch_seq != walk.seq {
+        return Ok(Verification::Broken(Break {
+            seq: Some(walk.seq + 1),
+            event_id: None,
+            reason: format!(
+                "the batches record {last_batch_seq} events but the chain holds {}: \
+                 events were removed from the end",
+                walk.seq
+            ),
+        }));
+    }
+    if let Some(head) = expected.filter(|_| !walk.expected_seen) {
+        return Ok(Verification::Broken(Break {
+            seq: Some(head.seq),
+            event_id: None,
+            reason: format!(
+                "the expected head {head} is beyond the chain's end at {}: events were removed",
+                walk.seq
+            ),
+        }));
+    }
+    Ok(Verification::Valid {
+        n_events: walk.seq,
+        n_batches: batches.len() as u64,
+        head: Head { seq: walk.seq, hash: walk.hash },
+    })
+}
+
+/// Checks that the batches are numbered 1, 2, 3, ... and cover the sequence
+/// numbers without gap or overlap, with consistent counts.
+fn check_batches(batches: &[BatchRow]) -> Option<Break> {
+    let mut last_seq = 0;
+    let mut recorded_at = "";
+    for (idx, batch) in batches.iter().enumerate() {
+        let expected_id = idx as u64 + 1;
+        let consistent = batch.batch_id == expected_id
+            && batch.first_seq == last_seq + 1
+            && batch.last_seq + 1 == batch.first_seq + batch.n_new
+            && batch.n_new + batch.n_duplicate == batch.n_read
+            && batch.recorded_at.as_str() >= recorded_at;
+        if !consistent {
+            return Some(Break {
+                seq: None,
+                event_id: None,
+                reason: format!(
+                    "batch record {expected_id} is inconsistent with its neighbours: {batch:?}"
+                ),
+            });
+        }
+        last_seq = batch.last_seq;
+        recorded_at = &batch.recorded_at;
+    }
+    None
+}
