@@ -111,9 +111,9 @@ fn references_must_resolve_to_the_ledger_or_the_batch() {
 {"event_id":"n6","type":"request.opened","occurred_at":"2024-01-09T10:00:00-08:00","request_id":"r3","patient_id":"p1","clinic":"c1","urgency":"routine","provider_type":"non_physician_mh","visit":"follow_up","prior_appointment_id":"a404"}"#,
         expect![[r#"
             rejected after reading 6 events:
-              line 3: event "n3": field `offer_id`: offer "o1" belongs to request "r1", not to request "r2"
               line 1: event "n1": field `request_id`: unknown request "r9"; it is neither in the ledger nor in this file
               line 2: event "n2": field `appointment_id`: unknown appointment "a7"; it is neither in the ledger nor in this file
+              line 3: event "n3": field `offer_id`: offer "o1" belongs to request "r1", not to request "r2"
               line 4: event "n4": field `slot_id`: unknown slot "s404"; it is neither in the ledger nor in this file
               line 5: event "n5": field `voids`: unknown event "nope"; it is neither in the ledger nor in this file
               line 6: event "n6": field `prior_appointment_id`: unknown appointment "a404"; it is neither in the ledger nor in this file
