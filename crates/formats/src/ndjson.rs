@@ -81,6 +81,11 @@ fn syntax(err: &serde_json::Error) -> ErrorKind {
         None => text,
     };
     let column = (err.column() > 0).then_some(err.column());
+    let message = if err.is_eof() {
+        format!("{message}: the line ends before the JSON object does (a truncated line?)")
+    } else {
+        message
+    };
     ErrorKind::Syntax { column, message }
 }
 

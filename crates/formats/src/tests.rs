@@ -122,7 +122,7 @@ fn ndjson_errors_are_located_and_reading_goes_on() {
             error: t:5: field `urgency` appears twice
             error: t:6: field `clinic`: not a field of `request.triaged` events (they have: request_id, urgency)
             error: t:7: field `recorded_at`: assigned by carequeue when the event is stored, so a source may not supply it
-            error: t:8: column 115: EOF while parsing an object
+            error: t:8: column 115: EOF while parsing an object: the line ends before the JSON object does (a truncated line?)
             error: t:9: invalid type: sequence, expected a JSON object (one event per line)
             error: t:10: field `event_id`: expected an id of 1 to 128 characters from A-Z a-z 0-9 and - _ . : / @ + # ~ =, found "e 9"
             error: t:11: field `type`: expected an event type such as request.opened (see design.md section 2), found "request.teleported"
@@ -154,13 +154,13 @@ fn ndjson_bytes_problems() {
     check_bytes(
         &input,
         expect![[r#"
-        Ndjson
-        1: {"event_id":"e1","kind":"crisis","occurred_at":"2024-03-01T09:30:00Z","request_id":"r1","type":"harm.reported"}
-        error: t:2: column 104: invalid UTF-8; event files must be UTF-8
-        error: t:3: line longer than 1048576 bytes; an event is a single line of a few hundred bytes
-        6: {"event_id":"e4","kind":"crisis","occurred_at":"2024-03-01T09:30:00Z","request_id":"r1","type":"harm.reported"}
-        error: t:7: column 70: EOF while parsing a string
-    "#]],
+            Ndjson
+            1: {"event_id":"e1","kind":"crisis","occurred_at":"2024-03-01T09:30:00Z","request_id":"r1","type":"harm.reported"}
+            error: t:2: column 104: invalid UTF-8; event files must be UTF-8
+            error: t:3: line longer than 1048576 bytes; an event is a single line of a few hundred bytes
+            6: {"event_id":"e4","kind":"crisis","occurred_at":"2024-03-01T09:30:00Z","request_id":"r1","type":"harm.reported"}
+            error: t:7: column 70: EOF while parsing a string: the line ends before the JSON object does (a truncated line?)
+        "#]],
     );
 }
 

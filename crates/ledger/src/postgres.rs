@@ -30,9 +30,10 @@ pub(crate) struct Postgres {
 fn connect(url: &str) -> Result<Client, Error> {
     Client::connect(url, NoTls).map_err(|err| Error::Location {
         location: crate::redact(url),
-        reason: match err.as_db_error() {
-            Some(db) => db.message().to_owned(),
-            None => err.to_string(),
+        reason: match (err.as_db_error(), std::error::Error::source(&err)) {
+            (Some(db), _) => db.message().to_owned(),
+            (None, Some(source)) => format!("{err}: {source}"),
+            (None, None) => err.to_string(),
         },
     })
 }

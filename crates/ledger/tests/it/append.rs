@@ -23,7 +23,7 @@ const BASE: &str = r#"{"event_id":"b1","type":"clinic.registered","occurred_at":
 fn check(batch: &str, expect: Expect) {
     let mut outputs = Vec::new();
     for db in backends() {
-        let ledger = db.open();
+        let ledger = crate::support::open(&db);
         let base = append_text(&ledger, "base", BASE, at(0));
         assert!(base.starts_with("stored"), "{base}");
         let out = append_text(&ledger, "batch", batch, at(10));
@@ -181,7 +181,7 @@ fn a_source_error_rejects_the_whole_file() {
 #[test]
 fn exported_events_ingest_into_a_fresh_ledger_unchanged() {
     for db in backends() {
-        let ledger = db.open();
+        let ledger = crate::support::open(&db);
         append_text(&ledger, "plan", SMALL_PLAN, at(0));
         let mut exported = Vec::new();
         let mut scratch = Vec::new();
@@ -192,7 +192,7 @@ fn exported_events_ingest_into_a_fresh_ledger_unchanged() {
             })
             .unwrap();
         let fresh = crate::support::sqlite();
-        let copy = fresh.open();
+        let copy = crate::support::open(&fresh);
         let out = append_text(&copy, "export", std::str::from_utf8(&exported).unwrap(), at(5));
         assert_eq!(out, "stored: read 199 new 199 duplicate 0 seq 1..=199", "{}", db.kind());
         assert_eq!(bodies(&copy), bodies(&ledger), "{}", db.kind());
@@ -202,10 +202,10 @@ fn exported_events_ingest_into_a_fresh_ledger_unchanged() {
 #[test]
 fn the_same_events_as_csv_and_as_ndjson_give_the_same_ledger() {
     for db in backends() {
-        let from_ndjson = db.open();
+        let from_ndjson = crate::support::open(&db);
         append_text(&from_ndjson, "plan", SMALL_PLAN, at(0));
         let other = crate::support::sqlite();
-        let from_csv = other.open();
+        let from_csv = crate::support::open(&other);
         append_text(&from_csv, "plan", SMALL_PLAN_CSV, at(0));
         assert_eq!(bodies(&from_csv), bodies(&from_ndjson));
         // With the same recorded_at the chains are identical, hash for hash.
@@ -216,7 +216,7 @@ fn the_same_events_as_csv_and_as_ndjson_give_the_same_ledger() {
 #[test]
 fn as_of_reads_see_only_what_was_recorded_by_then() {
     for db in backends() {
-        let ledger = db.open();
+        let ledger = crate::support::open(&db);
         append_text(&ledger, "base", BASE, at(0));
         let void = r#"{"event_id":"v1","type":"event.voided","occurred_at":"2024-01-09T08:00:00-08:00","voids":"b3","reason":"wrong request"}"#;
         append_text(&ledger, "void", void, at(100));
@@ -241,7 +241,7 @@ fn as_of_reads_see_only_what_was_recorded_by_then() {
 #[test]
 fn recorded_at_never_goes_backwards() {
     for db in backends() {
-        let ledger = db.open();
+        let ledger = crate::support::open(&db);
         append_text(&ledger, "base", BASE, at(100));
         let more = r#"{"event_id":"n1","type":"harm.reported","occurred_at":"2024-01-10T09:50:00-08:00","request_id":"r2","kind":"crisis"}"#;
         // The clock went back 50 seconds; the ledger keeps the later time.
@@ -255,7 +255,7 @@ fn recorded_at_never_goes_backwards() {
 #[test]
 fn appends_from_many_clients_are_kept_in_one_order() {
     for db in backends() {
-        let setup = db.open();
+        let setup = crate::support::open(&db);
         append_text(&setup, "base", BASE, at(0));
         drop(setup);
         std::thread::scope(|scope| {
@@ -278,7 +278,7 @@ fn appends_from_many_clients_are_kept_in_one_order() {
                 });
             }
         });
-        let ledger = db.open();
+        let ledger = crate::support::open(&db);
         assert_eq!(bodies(&ledger).len(), 5 + 4 * 5 * 20, "{}", db.kind());
         assert_eq!(ledger.batches().unwrap().len(), 1 + 4 * 5);
         assert!(

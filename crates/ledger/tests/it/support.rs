@@ -1,12 +1,5 @@
-//! Fresh ledgers for tests: an SQLite file in a temporary folder, and a
-//! PostgreSQL database created for the test and dropped after it.
-//!
-//! PostgreSQL is reached at `CAREQUEUE_TEST_POSTGRES` (default
-//! `postgres://postgres@127.0.0.1:5432/postgres`). When it cannot be reached
-//! the tests fail if `CI` is set, and otherwise run on SQLite alone with a
-//! warning.
-
-use std::sync::atomic::{AtomicU32, Ordering};
+//! Helpers: fresh ledgers (from `testkit`), appending text, rendering
+//! outcomes.
 
 use jiff::Timestamp;
 use ledger::{AppendOptions, Appended, Incoming, Ledger};
@@ -14,90 +7,20 @@ use ledger::{AppendOptions, Appended, Incoming, Ledger};
 pub(crate) const SMALL_PLAN: &str = include_str!("../../../../examples/small-plan.ndjson");
 pub(crate) const SMALL_PLAN_CSV: &str = include_str!("../../../../examples/small-plan.csv");
 
-/// A fresh, empty ledger; dropping it removes it.
-pub(crate) enum TestDb {
-    Sqlite { _dir: tempfile::TempDir, path: String },
-    Postgres { admin: String, name: String, url: String },
-}
+pub(crate) use testkit::TestDb;
 
-impl TestDb {
-    pub(crate) fn location(&self) -> &str {
-        match self {
-            TestDb::Sqlite { path, .. } => path,
-            TestDb::Postgres { url, .. } => url,
-        }
-    }
-
-    pub(crate) fn open(&self) -> Ledger {
-        Ledger::open(self.location()).expect("open ledger")
-    }
-
-    pub(crate) fn kind(&self) -> &'static str {
-        match self {
-            TestDb::Sqlite { .. } => "sqlite",
-            TestDb::Postgres { .. } => "postgres",
-        }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let TestDb::Postgres { admin, name, .. } = self
-            && let Ok(mut client) = postgres::Client::connect(admin, postgres::NoTls)
-        {
-            {
-                let _ =
-                    client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-            }
-        }
-    }
-}
-
-fn admin_url() -> String {
-    std::env::var("CAREQUEUE_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-pub(crate) fn sqlite() -> TestDb {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("ledger.db").display().to_string();
-    TestDb::Sqlite { _dir: dir, path }
-}
-
-/// A new PostgreSQL database, or `None` (with a warning) when no server is
-/// reachable outside CI.
-pub(crate) fn postgres() -> Option<TestDb> {
-    let admin = admin_url();
-    let mut client = match postgres::Client::connect(&admin, postgres::NoTls) {
-        Ok(client) => client,
-        Err(err) => {
-            if std::env::var_os("CI").is_some() {
-                panic!("CI is set but PostgreSQL at {admin} cannot be reached: {err}");
-            }
-            eprintln!("warning: PostgreSQL at {admin} unreachable ({err}); testing SQLite only");
-            return None;
-        }
-    };
-    let name = format!(
-        "carequeue_test_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
-    client.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
-    let url = match admin.rsplit_once('/') {
-        Some((base, _)) => format!("{base}/{name}"),
-        None => panic!("CAREQUEUE_TEST_POSTGRES must end with /DATABASE"),
-    };
-    Some(TestDb::Postgres { admin, name, url })
+/// Opens the ledger at a test location.
+pub(crate) fn open(db: &TestDb) -> Ledger {
+    Ledger::open(db.location()).expect("open ledger")
 }
 
 /// One fresh ledger per backend.
 pub(crate) fn backends() -> Vec<TestDb> {
-    let mut dbs = vec![sqlite()];
-    dbs.extend(postgres());
-    dbs
+    TestDb::each_backend()
+}
+
+pub(crate) fn sqlite() -> TestDb {
+    TestDb::sqlite()
 }
 
 /// A fixed moment for `recorded_at`, `n` seconds into 2026.

@@ -210,7 +210,7 @@ fn read_rows(db: &TestDb) -> Vec<Row> {
 
 /// Runs the trials on one backend; returns what each trial did.
 fn trials(db: &TestDb, foreign: &[Row]) -> Vec<String> {
-    let ledger = db.open();
+    let ledger = crate::support::open(db);
     fill(&ledger, 0);
     let pristine_head = match ledger.verify(None).unwrap() {
         Verification::Valid { head, .. } => head,
@@ -280,7 +280,7 @@ fn verify_catches_every_direct_change() {
     // Rows of a second ledger with the same events recorded at other times:
     // what a tamperer might append after dropping the tail.
     let other = crate::support::sqlite();
-    fill(&other.open(), 5000);
+    fill(&crate::support::open(&other), 5000);
     let foreign = read_rows(&other);
     for db in backends() {
         let log = trials(&db, &foreign);
@@ -298,7 +298,7 @@ fn verify_catches_every_direct_change() {
 #[test]
 fn a_forged_chain_is_caught_only_by_a_head_held_elsewhere() {
     for db in backends() {
-        let ledger = db.open();
+        let ledger = crate::support::open(&db);
         fill(&ledger, 0);
         let held = ledger.head().unwrap();
         // The tamperer removes the last batch and appends a different last

@@ -1,0 +1,100 @@
+//! The command line, as clap parses it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// carequeue: waits for mental-health care, made visible, honest and fixable.
+///
+/// Every request for care and what happened to it is kept in a tamper-evident
+/// ledger: an SQLite file (the default) or a PostgreSQL database.
+#[derive(Debug, Parser)]
+#[command(name = "carequeue", version, about, long_about)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Store events from NDJSON or CSV files, each file whole or not at all.
+    Ingest(IngestArgs),
+    /// Walk the ledger's hash chain and check every event.
+    Verify(VerifyArgs),
+    /// Write the stored events as NDJSON (the inverse of ingest) or CSV.
+    Events(EventsArgs),
+}
+
+/// The ledger to use.
+#[derive(Debug, Args)]
+pub(crate) struct DbArg {
+    /// The ledger: the path of an SQLite file (created if absent) or a
+    /// postgres:// URL.
+    #[arg(long, env = "CAREQUEUE_DB", value_name = "DB")]
+    pub(crate) db: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct IngestArgs {
+    #[command(flatten)]
+    pub(crate) db: DbArg,
+    /// Files of events, NDJSON or CSV (told apart by their content); `-` reads
+    /// standard input. Each file is stored whole or not at all.
+    #[arg(required = true, value_name = "FILE")]
+    pub(crate) files: Vec<PathBuf>,
+    /// How many problems to list for a rejected file before only counting
+    /// them.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub(crate) max_errors: usize,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    #[command(flatten)]
+    pub(crate) db: DbArg,
+    /// A head recorded earlier (`SEQ:HASH`, as ingest and verify print it):
+    /// the chain must pass through it. Keep heads outside the database to
+    /// detect a chain rewritten from some point on.
+    #[arg(long, value_name = "SEQ:HASH", value_parser = parse_head)]
+    pub(crate) expect_head: Option<ledger::Head>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum EventsFormat {
+    /// One canonical JSON object per line; ingest reads it back unchanged.
+    Ndjson,
+    /// A header with every field, then one event per row.
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EventsArgs {
+    #[command(flatten)]
+    pub(crate) db: DbArg,
+    /// Only the events recorded by this moment (RFC 3339 with an offset),
+    /// with voids as they stood then.
+    #[arg(long, value_name = "T", value_parser = parse_moment)]
+    pub(crate) as_of: Option<jiff::Timestamp>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = EventsFormat::Ndjson)]
+    pub(crate) format: EventsFormat,
+    /// Wrap each NDJSON event with its ledger entry: `seq`, `recorded_at`,
+    /// `hash` and `voided_by` (for auditors; not for ingest).
+    #[arg(long, conflicts_with = "format")]
+    pub(crate) with_chain: bool,
+}
+
+fn parse_head(text: &str) -> Result<ledger::Head, String> {
+    ledger::Head::parse(text).ok_or_else(|| {
+        "expected SEQ:HASH (a number, a colon and 64 lower-case hex digits)".to_owned()
+    })
+}
+
+/// Parses a moment given on the command line: RFC 3339 with an offset.
+pub(crate) fn parse_moment(text: &str) -> Result<jiff::Timestamp, String> {
+    events::Instant::parse(events::Field::RecordedAt, text).map(events::Instant::timestamp).map_err(
+        |_| {
+            "expected an RFC 3339 timestamp with an offset, such as 2024-03-01T00:00:00Z".to_owned()
+        },
+    )
+}

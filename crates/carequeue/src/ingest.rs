@@ -1,0 +1,185 @@
+//! `carequeue ingest`: files into the ledger, each whole or not at all.
+
+use std::fs::File;
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use ledger::{AppendOptions, Appended, Incoming, Ledger, Problem};
+
+use crate::Outcome;
+use crate::cli::IngestArgs;
+
+/// Records travel from the reader thread to the ledger in chunks of this many.
+const CHUNK: usize = 1024;
+
+#[derive(Default)]
+struct Totals {
+    n_files: u64,
+    n_rejected_files: u64,
+    n_new: u64,
+    n_duplicate: u64,
+    n_rejected: u64,
+}
+
+pub(crate) fn run(args: &IngestArgs) -> Result<Outcome> {
+    let ledger = Ledger::open(&args.db.db)?;
+    let started = Instant::now();
+    let mut totals = Totals::default();
+    for path in &args.files {
+        totals.n_files += 1;
+        ingest_file(&ledger, path, args.max_errors, &mut totals)?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let n_events = totals.n_new + totals.n_duplicate + totals.n_rejected;
+    let rate = if seconds > 0.0 { n_events as f64 / seconds } else { 0.0 };
+    let mut out = io::stdout().lock();
+    writeln!(
+        out,
+        "{} file{}: {} new, {} duplicate, {} rejected events in {seconds:.2} s ({rate:.0} events/s)",
+        totals.n_files,
+        if totals.n_files == 1 { "" } else { "s" },
+        totals.n_new,
+        totals.n_duplicate,
+        totals.n_rejected,
+    )?;
+    writeln!(out, "ledger {} head {}", ledger.location(), ledger.head()?)?;
+    if totals.n_rejected_files > 0 {
+        writeln!(
+            io::stderr(),
+            "error: {} of {} files rejected; nothing of them was stored",
+            totals.n_rejected_files,
+            totals.n_files
+        )?;
+        return Ok(Outcome::Failure);
+    }
+    Ok(Outcome::Success)
+}
+
+fn ingest_file(ledger: &Ledger, path: &Path, max_errors: usize, totals: &mut Totals) -> Result<()> {
+    let name = path.display().to_string();
+    let (input, size): (Box<dyn Read + Send>, Option<u64>) = if name == "-" {
+        (Box::new(io::stdin()), None)
+    } else {
+        match File::open(path) {
+            Ok(file) => {
+                let size = file.metadata().ok().map(|m| m.len());
+                (Box::new(file), size)
+            }
+            Err(err) => {
+                writeln!(io::stderr(), "rejected {name}: cannot open: {err}")?;
+                totals.n_rejected_files += 1;
+                return Ok(());
+            }
+        }
+    };
+    let progress = progress_bar(&name, size);
+    let input: Box<dyn Read + Send> = match &progress {
+        Some(bar) => Box::new(bar.wrap_read(input)),
+        None => input,
+    };
+    let options = AppendOptions {
+        source: name.clone(),
+        recorded_at: jiff::Timestamp::now(),
+        max_problems: max_errors,
+    };
+    let appended = match formats::Reader::new(input, &name) {
+        Err(err) => Appended::Rejected(ledger::Rejection {
+            problems: vec![Problem::Source(err)],
+            n_more: 0,
+            n_read: 0,
+        }),
+        Ok(reader) => {
+            append_pipelined(ledger, reader, &options).with_context(|| format!("storing {name}"))?
+        }
+    };
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    match appended {
+        Appended::Stored(summary) => {
+            let batch = &summary.batch;
+            totals.n_new += batch.n_new;
+            totals.n_duplicate += batch.n_duplicate;
+            let seqs = if batch.n_new == 0 {
+                "nothing new".to_owned()
+            } else {
+                format!("seq {}..={}", batch.first_seq, batch.last_seq)
+            };
+            writeln!(
+                io::stdout(),
+                "stored {name}: {} events, {} new, {} duplicate (batch {}, {seqs})",
+                batch.n_read,
+                batch.n_new,
+                batch.n_duplicate,
+                batch.batch_id
+            )?;
+        }
+        Appended::Rejected(rejection) => {
+            totals.n_rejected_files += 1;
+            let n_unreadable =
+                rejection.problems.iter().filter(|p| matches!(p, Problem::Source(_))).count()
+                    as u64;
+            totals.n_rejected += rejection.n_read + n_unreadable;
+            let mut err = io::stderr().lock();
+            writeln!(err, "rejected {name}: nothing stored")?;
+            for problem in &rejection.problems {
+                match problem {
+                    Problem::Source(source) => writeln!(err, "  {source}")?,
+                    Problem::Event(problem) => {
+                        writeln!(err, "  {name}:{}: {problem}", problem.line)?
+                    }
+                }
+            }
+            if rejection.n_more > 0 {
+                writeln!(err, "  ... and {} more problems", rejection.n_more)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads and checks records on one thread while the ledger stores them on
+/// this one.
+fn append_pipelined<R: Read + Send>(
+    ledger: &Ledger,
+    reader: formats::Reader<R>,
+    options: &AppendOptions,
+) -> Result<Appended<formats::Error>, ledger::Error> {
+    let (sender, receiver) = mpsc::sync_channel::<Vec<Result<Incoming, formats::Error>>>(8);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut chunk = Vec::with_capacity(CHUNK);
+            for item in reader {
+                chunk.push(item.map(|located| Incoming::new(located.line, located.value)));
+                if chunk.len() == CHUNK && sender.send(std::mem::take(&mut chunk)).is_err() {
+                    // The ledger stopped (a storage error); stop reading.
+                    return;
+                }
+            }
+            let _ = sender.send(chunk);
+        });
+        ledger.append(receiver.into_iter().flatten(), options)
+    })
+}
+
+fn progress_bar(name: &str, size: Option<u64>) -> Option<ProgressBar> {
+    if !io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = match size {
+        Some(size) => ProgressBar::new(size),
+        None => ProgressBar::no_length(),
+    };
+    let style = ProgressStyle::with_template(
+        "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+    )
+    .map(|style| style.progress_chars("=> "))
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_message(name.to_owned());
+    Some(bar)
+}

@@ -1,0 +1,8 @@
+//! End-to-end tests of the `carequeue` binary.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod bad_input;
+mod commands;
+mod crash;
+mod support;

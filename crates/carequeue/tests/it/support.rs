@@ -1,0 +1,61 @@
+//! Running the binary and making its output comparable.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_carequeue");
+
+/// The repository's root.
+pub(crate) fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+/// Runs `carequeue` with `args` in `dir` and renders exit code, stdout and
+/// stderr with paths, times, rates and hashes replaced by placeholders.
+pub(crate) fn run(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("CAREQUEUE_DB")
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    let text = format!(
+        "exit {}\n{}{}",
+        output.status.code().map_or("signal".to_owned(), |c| c.to_string()),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    normalize(&text, dir)
+}
+
+fn normalize(text: &str, dir: &Path) -> String {
+    let text = text.replace(&dir.display().to_string(), "$TMP");
+    let text = text.replace(&repo().display().to_string(), "$REPO");
+    text.lines()
+        .map(|line| {
+            let mut words: Vec<String> = Vec::new();
+            for word in line.split(' ') {
+                let word = if let Some((seq, hash)) = word.split_once(':')
+                    && hash.len() == 64
+                    && seq.parse::<u64>().is_ok()
+                {
+                    format!("{seq}:<hash>")
+                } else if word.len() == 64 && word.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    "<hash>".to_owned()
+                } else {
+                    word.to_owned()
+                };
+                words.push(word);
+            }
+            let line = words.join(" ");
+            // "in 0.01 s (15140 events/s)" varies from run to run.
+            match line.rfind(" in ").filter(|_| line.ends_with(" events/s)")) {
+                Some(idx) => format!("{} in <time>", &line[..idx]),
+                None => line,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
