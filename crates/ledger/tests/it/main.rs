@@ -4,5 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod append;
+mod outside;
 mod support;
 mod tamper;

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Recompute a carequeue SQLite ledger's hash chain without carequeue.
+
+An independent check of docs/ledger.md, using only Python's standard library:
+every event's hash is recomputed from the previous hash, its sequence number,
+its recorded_at and its stored body, and every body is checked to be in
+canonical form (RFC 8785 for carequeue's values, which Python's json module
+reproduces).
+
+    python3 scripts/verify_chain.py LEDGER.db [--expect-head SEQ:HASH]
+
+Prints the head on success; exits 1 naming the first bad event otherwise.
+"""
+import argparse
+import hashlib
+import json
+import sqlite3
+import sys
+
+DOMAIN = "carequeue-ledger-v1\n"
+GENESIS = "0" * 64
+
+
+def canonical(body: str) -> str:
+    return json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("ledger")
+    parser.add_argument("--expect-head")
+    args = parser.parse_args()
+    conn = sqlite3.connect(f"file:{args.ledger}?mode=ro", uri=True)
+    prev, expected_seq = GENESIS, 1
+    hashes = {0: GENESIS}
+    rows = conn.execute("SELECT seq, event_id, recorded_at, body, hash FROM events ORDER BY seq")
+    for seq, event_id, recorded_at, body, stored in rows:
+        if seq != expected_seq:
+            print(f"event {seq} ({event_id}): expected sequence number {expected_seq}", file=sys.stderr)
+            return 1
+        entry = f"{DOMAIN}{prev}\n{seq}\n{recorded_at}\n{body}".encode("utf-8")
+        computed = hashlib.sha256(entry).hexdigest()
+        if computed != stored:
+            print(f"event {seq} ({event_id}): hash {stored} but the chain gives {computed}", file=sys.stderr)
+            return 1
+        if canonical(body) != body:
+            print(f"event {seq} ({event_id}): body is not canonical", file=sys.stderr)
+            return 1
+        prev, expected_seq = computed, seq + 1
+        hashes[seq] = computed
+    head_seq = expected_seq - 1
+    last = conn.execute("SELECT last_seq, head_hash FROM batches ORDER BY batch_id DESC LIMIT 1").fetchone()
+    if (last or (0, GENESIS)) != (head_seq, prev):
+        print(f"the last batch records head {last} but the chain ends at {head_seq}:{prev}", file=sys.stderr)
+        return 1
+    if args.expect_head:
+        seq, _, digest = args.expect_head.partition(":")
+        if hashes.get(int(seq)) != digest:
+            print(f"the chain does not pass through {args.expect_head}", file=sys.stderr)
+            return 1
+    print(f"{head_seq}:{prev}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
