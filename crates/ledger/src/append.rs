@@ -1,8 +1,9 @@
 //! The append algorithm, written once for every backend.
 
+use std::collections::HashMap;
 use std::fmt;
 
-use events::Event;
+use events::{Event, EventType};
 use jiff::Timestamp;
 
 use crate::chain::{Chain, Head, format_recorded_at};
@@ -12,20 +13,88 @@ use crate::store::{BatchRow, Candidate, Deferred, Found, Outcome, RefQuery, Stor
 /// Events are handed to the backend this many at a time.
 const CHUNK: usize = 2048;
 
-/// An event read from a source, with its line and canonical encoding.
+/// An event read from a source, prepared for appending: its line, its
+/// canonical encoding and the keys the ledger looks up, in one buffer.
+///
+/// Preparing is the costly part of reading; [`Incoming::new`] does it all,
+/// so that a reader thread can, and the ledger's writer thread only stores.
 #[derive(Debug, Clone)]
 pub struct Incoming {
     line: u64,
-    event: Event,
-    canonical: Vec<u8>,
+    event_type: EventType,
+    /// The canonical body, then the other strings below, back to back.
+    text: String,
+    body_end: usize,
+    event_id: Span,
+    request_id: Option<Span>,
+    creates: Option<Span>,
+    voids: Option<Span>,
+    refs: [Option<RefKey>; 2],
+}
+
+/// A range of [`Incoming::text`].
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: u32,
+    end: u32,
+}
+
+/// A reference that must resolve, with its lookup key.
+#[derive(Debug, Clone, Copy)]
+struct RefKey {
+    field: events::Field,
+    /// An event id (from `voids`) rather than an entity key (`request:R1`).
+    is_event: bool,
+    key: Span,
+    same_request: bool,
 }
 
 impl Incoming {
-    /// Prepares an event for appending. The canonical encoding is computed
-    /// here, so that a reader thread can do that work.
+    /// Prepares an event for appending.
     pub fn new(line: u64, event: Event) -> Incoming {
-        let canonical = event.canonical_json();
-        Incoming { line, event, canonical }
+        let mut text = String::from_utf8(event.canonical_json()).unwrap_or_default();
+        let body_end = text.len();
+        let mut push = |parts: &[&str]| {
+            let start = text.len() as u32;
+            for part in parts {
+                text.push_str(part);
+            }
+            Span { start, end: text.len() as u32 }
+        };
+        let event_id = push(&[event.event_id.as_str()]);
+        let request_id = event.request_id().map(|id| push(&[id.as_str()]));
+        let creates = event.creates().map(|(entity, id)| push(&[entity.as_str(), ":", id]));
+        let voids = event.voids().map(|id| push(&[id.as_str()]));
+        let mut refs = [None; 2];
+        for (slot, reference) in refs.iter_mut().zip(event.references()) {
+            let is_event = reference.entity == events::Entity::Event;
+            let key = if is_event {
+                push(&[reference.id])
+            } else {
+                push(&[reference.entity.as_str(), ":", reference.id])
+            };
+            *slot = Some(RefKey {
+                field: reference.field,
+                is_event,
+                key,
+                same_request: reference.same_request,
+            });
+        }
+        Incoming {
+            line,
+            event_type: event.event_type(),
+            text,
+            body_end,
+            event_id,
+            request_id,
+            creates,
+            voids,
+            refs,
+        }
+    }
+
+    fn span(&self, span: Span) -> &str {
+        &self.text[span.start as usize..span.end as usize]
     }
 
     /// The line of the source the event came from.
@@ -33,9 +102,19 @@ impl Incoming {
         self.line
     }
 
-    /// The event.
-    pub fn event(&self) -> &Event {
-        &self.event
+    /// The event's canonical encoding.
+    pub fn body(&self) -> &str {
+        &self.text[..self.body_end]
+    }
+
+    /// The event's id.
+    pub fn event_id(&self) -> &str {
+        self.span(self.event_id)
+    }
+
+    /// The event's type.
+    pub fn event_type(&self) -> EventType {
+        self.event_type
     }
 }
 
@@ -211,7 +290,7 @@ impl<E> Problems<E> {
     }
 
     fn event(&mut self, incoming: &Incoming, kind: ProblemKind) {
-        let event_id = incoming.event.event_id.as_str().to_owned();
+        let event_id = incoming.event_id().to_owned();
         self.push(Problem::Event(EventProblem { line: incoming.line, event_id, kind }));
     }
 
@@ -337,23 +416,20 @@ fn process<E>(
 ) -> Result<(), Error> {
     let candidates: Vec<Candidate<'_>> = chunk
         .iter()
-        .map(|incoming| {
-            let event = &incoming.event;
-            Candidate {
-                event_id: event.event_id.as_str(),
-                event_type: event.event_type().as_str(),
-                request_id: event.request_id().map(|id| id.as_str()),
-                creates: event.creates().map(|(entity, id)| format!("{}:{id}", entity.as_str())),
-                voids: event.voids().map(|id| id.as_str()),
-                body: &incoming.canonical,
-            }
+        .map(|incoming| Candidate {
+            event_id: incoming.event_id(),
+            event_type: incoming.event_type.as_str(),
+            request_id: incoming.request_id.map(|span| incoming.span(span)),
+            creates: incoming.creates.map(|span| incoming.span(span)),
+            voids: incoming.voids.map(|span| incoming.span(span)),
+            body: incoming.body(),
         })
         .collect();
     let outcomes = tx.append_chunk(chain, &candidates)?;
+    let inserted: Vec<bool> = outcomes.iter().map(|o| *o == Outcome::Inserted).collect();
 
     // The references of the events just stored.
-    let mut queries = Vec::new();
-    let mut asked = Vec::new();
+    let mut asked: Vec<(&Incoming, RefKey)> = Vec::new();
     for ((incoming, candidate), outcome) in chunk.iter().zip(&candidates).zip(outcomes) {
         match outcome {
             Outcome::Inserted => counts.n_new += 1,
@@ -367,7 +443,7 @@ fn process<E>(
                 continue;
             }
             Outcome::AlreadyCreated { by_event_id } => {
-                let key = candidate.creates.clone().unwrap_or_default();
+                let key = candidate.creates.unwrap_or_default().to_owned();
                 problems.event(incoming, ProblemKind::AlreadyCreated { key, by_event_id });
                 continue;
             }
@@ -377,50 +453,72 @@ fn process<E>(
                 continue;
             }
         }
-        for reference in incoming.event.references() {
-            asked.push((incoming, reference));
+        asked.extend(incoming.refs.iter().flatten().map(|r| (incoming, *r)));
+    }
+    if asked.is_empty() {
+        return Ok(());
+    }
+    // Most references point to something created just before, in the same
+    // chunk: resolve those here, and ask the ledger about the rest.
+    // Entity keys and event ids are kept apart: an event id may look like a key.
+    let mut entities: HashMap<&str, Option<&str>> = HashMap::new();
+    let mut events: HashMap<&str, Option<&str>> = HashMap::new();
+    for (candidate, _) in candidates.iter().zip(&inserted).filter(|(_, inserted)| **inserted) {
+        if let Some(key) = candidate.creates {
+            entities.insert(key, candidate.request_id);
+        }
+        events.insert(candidate.event_id, Some(candidate.event_type));
+    }
+    let local = |r: &RefKey, key: &str| {
+        if r.is_event { events.get(key).copied() } else { entities.get(key).copied() }
+    };
+    let mut found: Vec<Option<Found>> = Vec::with_capacity(asked.len());
+    let mut queries: Vec<RefQuery<'_>> = Vec::new();
+    for (incoming, r) in &asked {
+        let key = incoming.span(r.key);
+        match local(r, key) {
+            Some(detail) => found.push(Some(Found { detail: detail.map(str::to_owned) })),
+            None => {
+                found.push(None);
+                queries.push(if r.is_event { RefQuery::Event(key) } else { RefQuery::Entity(key) });
+            }
         }
     }
-    let keys: Vec<String> = asked
-        .iter()
-        .map(|(_, r)| match r.entity {
-            events::Entity::Event => r.id.to_owned(),
-            entity => format!("{}:{}", entity.as_str(), r.id),
-        })
-        .collect();
-    for ((_, reference), key) in asked.iter().zip(&keys) {
-        queries.push(match reference.entity {
-            events::Entity::Event => RefQuery::Event(key),
-            _ => RefQuery::Entity(key),
-        });
+    if !queries.is_empty() {
+        let mut from_ledger = tx.resolve(&queries)?.into_iter();
+        for (slot, (incoming, r)) in found.iter_mut().zip(&asked) {
+            if local(r, incoming.span(r.key)).is_none() {
+                *slot = from_ledger.next().flatten();
+            }
+        }
     }
-    let found = if queries.is_empty() { Vec::new() } else { tx.resolve(&queries)? };
     let mut deferred = Vec::new();
-    for (((incoming, reference), key), found) in asked.iter().zip(keys).zip(found) {
-        let is_event = reference.entity == events::Entity::Event;
-        let request_id =
-            incoming.event.request_id().filter(|_| reference.same_request).map(|id| id.to_string());
+    for ((incoming, reference), found) in asked.iter().zip(found) {
+        let request_id = incoming
+            .request_id
+            .filter(|_| reference.same_request)
+            .map(|span| incoming.span(span).to_owned());
+        let bad = match &found {
+            None => false,
+            Some(found) if reference.is_event => {
+                found.detail.as_deref() == Some(EventType::EventVoided.as_str())
+            }
+            Some(found) => request_id.is_some() && found.detail != request_id,
+        };
+        if found.is_some() && !bad {
+            continue;
+        }
         let item = Deferred {
             line: incoming.line,
-            event_id: incoming.event.event_id.to_string(),
+            event_id: incoming.event_id().to_owned(),
             field: reference.field.as_str().to_owned(),
-            is_event,
-            key,
+            is_event: reference.is_event,
+            key: incoming.span(reference.key).to_owned(),
             request_id,
         };
         match found {
             None => deferred.push(item),
-            Some(found) => {
-                let bad = if is_event {
-                    found.detail.as_deref() == Some(events::EventType::EventVoided.as_str())
-                } else {
-                    item.request_id.is_some() && found.detail != item.request_id
-                };
-                if bad {
-                    let kind = unresolved_kind(&item, Some(found));
-                    problems.event(incoming, kind);
-                }
-            }
+            Some(found) => problems.event(incoming, unresolved_kind(&item, Some(found))),
         }
     }
     if !deferred.is_empty() {
@@ -430,10 +528,10 @@ fn process<E>(
 }
 
 /// The first field in which two canonical encodings differ, in words.
-fn difference(stored: &str, new: &[u8]) -> String {
+fn difference(stored: &str, new: &str) -> String {
     type Object = serde_json::Map<String, serde_json::Value>;
     let stored: Object = serde_json::from_str(stored).unwrap_or_default();
-    let new: Object = serde_json::from_slice(new).unwrap_or_default();
+    let new: Object = serde_json::from_str(new).unwrap_or_default();
     let mut keys: Vec<&String> = stored.keys().chain(new.keys()).collect();
     keys.sort();
     keys.dedup();

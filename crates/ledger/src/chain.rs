@@ -110,9 +110,9 @@ pub(crate) struct Chain {
 
 impl Chain {
     /// The sequence number and hash the next event would get.
-    pub(crate) fn peek(&self, body: &[u8]) -> (u64, String) {
+    pub(crate) fn peek(&self, body: &str) -> (u64, String) {
         let seq = self.head.seq + 1;
-        (seq, entry_hash(&self.head.hash, seq, &self.recorded_at, body))
+        (seq, entry_hash(&self.head.hash, seq, &self.recorded_at, body.as_bytes()))
     }
 
     /// Takes the next event into the chain.

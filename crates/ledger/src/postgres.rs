@@ -128,7 +128,7 @@ impl Store for Postgres {
         }
         // A transaction left open by a panic in another thread is rolled back.
         client.batch_execute("ROLLBACK; BEGIN")?;
-        let mut tx = PgTx { client, open: true };
+        let mut tx = PgTx { client, open: true, optimistic: true };
         tx.client.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
         tx.client.batch_execute("TRUNCATE deferred_refs")?;
         Ok(Box::new(tx))
@@ -182,6 +182,8 @@ impl Store for Postgres {
 struct PgTx<'s> {
     client: MutexGuard<'s, Client>,
     open: bool,
+    /// Whether to try the next chunk as all new (see [`PgTx::append_new`]).
+    optimistic: bool,
 }
 
 impl Drop for PgTx<'_> {
@@ -205,6 +207,146 @@ fn lookup(
     Ok(rows.iter().map(|r| (r.get::<_, String>(0), r.get::<_, Option<String>>(1))).collect())
 }
 
+/// Copies rows into `events` with one binary COPY.
+fn copy_rows(
+    client: &mut Client,
+    recorded_at: &str,
+    rows: &[(u64, &Candidate<'_>, String)],
+) -> Result<(), postgres::Error> {
+    let sink = client.copy_in(
+        "COPY events (seq, event_id, type, recorded_at, request_id, creates, voids, body, hash)
+         FROM STDIN (FORMAT binary)",
+    )?;
+    let types = [
+        Type::INT8,
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT,
+    ];
+    let mut writer = BinaryCopyInWriter::new(sink, &types);
+    for (seq, candidate, hash) in rows {
+        writer.write(&[
+            &as_i64(*seq),
+            &candidate.event_id,
+            &candidate.event_type,
+            &recorded_at,
+            &candidate.request_id,
+            &candidate.creates,
+            &candidate.voids,
+            &candidate.body,
+            hash,
+        ])?;
+    }
+    writer.finish()?;
+    Ok(())
+}
+
+impl PgTx<'_> {
+    /// The fast path: assumes every event of the chunk is new and copies it
+    /// in under a savepoint. A unique violation (an id or entity already
+    /// stored) undoes the copy and the chain, and returns `None`, so that the
+    /// caller takes the careful path; anything else is an error.
+    fn append_new(
+        &mut self,
+        chain: &mut Chain,
+        candidates: &[Candidate<'_>],
+    ) -> Result<Option<Vec<Outcome>>, Error> {
+        let before = chain.head.clone();
+        let rows: Vec<(u64, &Candidate<'_>, String)> = candidates
+            .iter()
+            .map(|candidate| {
+                let (seq, hash) = chain.peek(candidate.body);
+                chain.advance(seq, hash.clone());
+                (seq, candidate, hash)
+            })
+            .collect();
+        self.client.batch_execute("SAVEPOINT chunk")?;
+        match copy_rows(&mut self.client, &chain.recorded_at, &rows) {
+            Ok(()) => {
+                self.client.batch_execute("RELEASE SAVEPOINT chunk")?;
+                Ok(Some(vec![Outcome::Inserted; candidates.len()]))
+            }
+            Err(err) if err.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) => {
+                self.client.batch_execute("ROLLBACK TO SAVEPOINT chunk")?;
+                chain.head = before;
+                Ok(None)
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Looks up what the chunk's events would collide with, decides each
+    /// event's outcome, and copies in the new ones.
+    fn append_careful(
+        &mut self,
+        chain: &mut Chain,
+        candidates: &[Candidate<'_>],
+    ) -> Result<Vec<Outcome>, Error> {
+        let client = &mut *self.client;
+        // What the ledger already holds, in three queries for the chunk.
+        let ids: Vec<&str> = candidates.iter().map(|c| c.event_id).collect();
+        let existing = client
+            .query("SELECT event_id, seq, body FROM events WHERE event_id = ANY($1)", &[&ids])?;
+        let existing: HashMap<String, (u64, String)> = existing
+            .iter()
+            .map(|r| (r.get::<_, String>(0), (as_u64(r.get(1)), r.get::<_, String>(2))))
+            .collect();
+        let keys: Vec<&str> = candidates.iter().filter_map(|c| c.creates).collect();
+        let mut creators =
+            lookup(client, "SELECT creates, event_id FROM events WHERE creates = ANY($1)", &keys)?;
+        let voids: Vec<&str> = candidates.iter().filter_map(|c| c.voids).collect();
+        let mut voiders =
+            lookup(client, "SELECT voids, event_id FROM events WHERE voids = ANY($1)", &voids)?;
+
+        let mut in_chunk: HashMap<&str, &str> = HashMap::new();
+        let mut outcomes = Vec::with_capacity(candidates.len());
+        let mut rows = Vec::new();
+        for candidate in candidates {
+            let outcome = if let Some((seq, stored)) = existing.get(candidate.event_id) {
+                if stored == candidate.body {
+                    Outcome::Duplicate
+                } else {
+                    Outcome::DifferentBody { seq: *seq, body: stored.clone() }
+                }
+            } else if let Some(body) = in_chunk.get(candidate.event_id) {
+                if *body == candidate.body {
+                    Outcome::Duplicate
+                } else {
+                    let body = (*body).to_owned();
+                    // Stored by this chunk; its seq is not known yet here.
+                    Outcome::DifferentBody { seq: chain.head.seq, body }
+                }
+            } else if let Some(by) = candidate.creates.and_then(|k| creators.get(k)) {
+                Outcome::AlreadyCreated { by_event_id: by.clone().unwrap_or_default() }
+            } else if let Some(by) = candidate.voids.and_then(|k| voiders.get(k)) {
+                Outcome::AlreadyVoided { by_event_id: by.clone().unwrap_or_default() }
+            } else {
+                let (seq, hash) = chain.peek(candidate.body);
+                chain.advance(seq, hash.clone());
+                in_chunk.insert(candidate.event_id, candidate.body);
+                if let Some(key) = candidate.creates {
+                    creators.insert(key.to_owned(), Some(candidate.event_id.to_owned()));
+                }
+                if let Some(target) = candidate.voids {
+                    voiders.insert(target.to_owned(), Some(candidate.event_id.to_owned()));
+                }
+                rows.push((seq, candidate, hash));
+                Outcome::Inserted
+            };
+            outcomes.push(outcome);
+        }
+        if !rows.is_empty() {
+            copy_rows(client, &chain.recorded_at, &rows)?;
+        }
+        Ok(outcomes)
+    }
+}
+
 impl Tx for PgTx<'_> {
     fn head(&mut self) -> Result<(Head, Option<String>), Error> {
         let row = self.client.query_opt(
@@ -222,92 +364,15 @@ impl Tx for PgTx<'_> {
         chain: &mut Chain,
         candidates: &[Candidate<'_>],
     ) -> Result<Vec<Outcome>, Error> {
-        let client = &mut *self.client;
-        // What the ledger already holds, in three queries for the chunk.
-        let ids: Vec<&str> = candidates.iter().map(|c| c.event_id).collect();
-        let existing = client
-            .query("SELECT event_id, seq, body FROM events WHERE event_id = ANY($1)", &[&ids])?;
-        let existing: HashMap<String, (u64, String)> = existing
-            .iter()
-            .map(|r| (r.get::<_, String>(0), (as_u64(r.get(1)), r.get::<_, String>(2))))
-            .collect();
-        let keys: Vec<&str> = candidates.iter().filter_map(|c| c.creates.as_deref()).collect();
-        let mut creators =
-            lookup(client, "SELECT creates, event_id FROM events WHERE creates = ANY($1)", &keys)?;
-        let voids: Vec<&str> = candidates.iter().filter_map(|c| c.voids).collect();
-        let mut voiders =
-            lookup(client, "SELECT voids, event_id FROM events WHERE voids = ANY($1)", &voids)?;
-
-        let mut in_chunk: HashMap<&str, &[u8]> = HashMap::new();
-        let mut outcomes = Vec::with_capacity(candidates.len());
-        let mut rows = Vec::new();
-        for candidate in candidates {
-            let outcome = if let Some((seq, stored)) = existing.get(candidate.event_id) {
-                if stored.as_bytes() == candidate.body {
-                    Outcome::Duplicate
-                } else {
-                    Outcome::DifferentBody { seq: *seq, body: stored.clone() }
-                }
-            } else if let Some(body) = in_chunk.get(candidate.event_id) {
-                if *body == candidate.body {
-                    Outcome::Duplicate
-                } else {
-                    let body = String::from_utf8_lossy(body).into_owned();
-                    // Stored by this chunk; its seq is not known yet here.
-                    Outcome::DifferentBody { seq: chain.head.seq, body }
-                }
-            } else if let Some(by) = candidate.creates.as_deref().and_then(|k| creators.get(k)) {
-                Outcome::AlreadyCreated { by_event_id: by.clone().unwrap_or_default() }
-            } else if let Some(by) = candidate.voids.and_then(|k| voiders.get(k)) {
-                Outcome::AlreadyVoided { by_event_id: by.clone().unwrap_or_default() }
-            } else {
-                let (seq, hash) = chain.peek(candidate.body);
-                chain.advance(seq, hash.clone());
-                in_chunk.insert(candidate.event_id, candidate.body);
-                if let Some(key) = &candidate.creates {
-                    creators.insert(key.clone(), Some(candidate.event_id.to_owned()));
-                }
-                if let Some(target) = candidate.voids {
-                    voiders.insert(target.to_owned(), Some(candidate.event_id.to_owned()));
-                }
-                rows.push((seq, candidate, hash));
-                Outcome::Inserted
-            };
-            outcomes.push(outcome);
-        }
-        if !rows.is_empty() {
-            let sink = client.copy_in(
-                "COPY events (seq, event_id, type, recorded_at, request_id, creates, voids, body, hash)
-                 FROM STDIN (FORMAT binary)",
-            )?;
-            let types = [
-                Type::INT8,
-                Type::TEXT,
-                Type::TEXT,
-                Type::TEXT,
-                Type::TEXT,
-                Type::TEXT,
-                Type::TEXT,
-                Type::TEXT,
-                Type::TEXT,
-            ];
-            let mut writer = BinaryCopyInWriter::new(sink, &types);
-            for (seq, candidate, hash) in &rows {
-                let body = std::str::from_utf8(candidate.body).unwrap_or_default();
-                writer.write(&[
-                    &as_i64(*seq),
-                    &candidate.event_id,
-                    &candidate.event_type,
-                    &chain.recorded_at,
-                    &candidate.request_id,
-                    &candidate.creates,
-                    &candidate.voids,
-                    &body,
-                    hash,
-                ])?;
+        if self.optimistic {
+            if let Some(outcomes) = self.append_new(chain, candidates)? {
+                return Ok(outcomes);
             }
-            writer.finish()?;
+            self.optimistic = false;
         }
+        let outcomes = self.append_careful(chain, candidates)?;
+        // Back to the fast path once a chunk holds nothing already stored.
+        self.optimistic = outcomes.iter().all(|o| *o == Outcome::Inserted);
         Ok(outcomes)
     }
 

@@ -42,7 +42,7 @@ impl Sqlite {
         // batch is on disk before the append returns.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "cache_size", -256_000)?;
+        conn.pragma_update(None, "cache_size", -64_000)?;
         migrate(&conn)?;
         conn.execute_batch(
             "CREATE TEMP TABLE IF NOT EXISTS deferred_refs (
@@ -224,7 +224,7 @@ impl Tx for SqliteTx<'_> {
         )?;
         let mut outcomes = Vec::with_capacity(candidates.len());
         for candidate in candidates {
-            let body = std::str::from_utf8(candidate.body).unwrap_or_default();
+            let body = candidate.body;
             let (seq, hash) = chain.peek(candidate.body);
             let result = insert.execute(params![
                 seq,
@@ -257,7 +257,7 @@ impl Tx for SqliteTx<'_> {
                 Err(err) if is_unique_violation(&err, "creates") => {
                     let by_event_id = self.conn.query_row(
                         "SELECT event_id FROM events WHERE creates = ?1",
-                        [&candidate.creates],
+                        [candidate.creates],
                         |r| r.get(0),
                     )?;
                     Outcome::AlreadyCreated { by_event_id }
@@ -265,7 +265,7 @@ impl Tx for SqliteTx<'_> {
                 Err(err) if is_unique_violation(&err, "voids") => {
                     let by_event_id = self.conn.query_row(
                         "SELECT event_id FROM events WHERE voids = ?1",
-                        [&candidate.voids],
+                        [candidate.voids],
                         |r| r.get(0),
                     )?;
                     Outcome::AlreadyVoided { by_event_id }

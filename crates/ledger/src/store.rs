@@ -62,9 +62,9 @@ pub(crate) struct Candidate<'a> {
     pub(crate) event_id: &'a str,
     pub(crate) event_type: &'static str,
     pub(crate) request_id: Option<&'a str>,
-    pub(crate) creates: Option<String>,
+    pub(crate) creates: Option<&'a str>,
     pub(crate) voids: Option<&'a str>,
-    pub(crate) body: &'a [u8],
+    pub(crate) body: &'a str,
 }
 
 /// What happened to a candidate.

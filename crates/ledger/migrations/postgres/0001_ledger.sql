@@ -5,11 +5,14 @@ CREATE TABLE events (
     type        TEXT COLLATE "C" NOT NULL,
     recorded_at TEXT COLLATE "C" NOT NULL,    -- YYYY-MM-DDTHH:MM:SS.ffffffZ
     request_id  TEXT COLLATE "C",             -- derived from body, for per-request reads
-    creates     TEXT COLLATE "C" UNIQUE,      -- 'request:ID', 'offer:ID', ...
-    voids       TEXT COLLATE "C" UNIQUE,      -- the event_id an event.voided voids
+    creates     TEXT COLLATE "C",             -- 'request:ID', 'offer:ID', ...
+    voids       TEXT COLLATE "C",             -- the event_id an event.voided voids
     body        TEXT NOT NULL,                -- the canonical encoding of the event
     hash        TEXT COLLATE "C" NOT NULL     -- lower-case hex SHA-256, see docs/ledger.md
 );
+-- Partial indexes: most events create nothing and void nothing.
+CREATE UNIQUE INDEX events_creates ON events (creates) WHERE creates IS NOT NULL;
+CREATE UNIQUE INDEX events_voids ON events (voids) WHERE voids IS NOT NULL;
 CREATE INDEX events_request ON events (request_id) WHERE request_id IS NOT NULL;
 
 CREATE TABLE batches (

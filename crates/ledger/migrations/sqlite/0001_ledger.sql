@@ -5,11 +5,14 @@ CREATE TABLE events (
     type        TEXT    NOT NULL,
     recorded_at TEXT    NOT NULL,      -- YYYY-MM-DDTHH:MM:SS.ffffffZ
     request_id  TEXT,                  -- derived from body, for per-request reads
-    creates     TEXT    UNIQUE,        -- 'request:ID', 'offer:ID', 'appointment:ID', 'slot:ID'
-    voids       TEXT    UNIQUE,        -- the event_id an event.voided voids
+    creates     TEXT,                  -- 'request:ID', 'offer:ID', 'appointment:ID', 'slot:ID'
+    voids       TEXT,                  -- the event_id an event.voided voids
     body        TEXT    NOT NULL,      -- the canonical encoding of the event
     hash        TEXT    NOT NULL       -- lower-case hex SHA-256, see docs/ledger.md
 );
+-- Partial indexes: most events create nothing and void nothing.
+CREATE UNIQUE INDEX events_creates ON events (creates) WHERE creates IS NOT NULL;
+CREATE UNIQUE INDEX events_voids ON events (voids) WHERE voids IS NOT NULL;
 CREATE INDEX events_request ON events (request_id) WHERE request_id IS NOT NULL;
 
 -- One row per append (one file): who may reproduce "as of" from it.
