@@ -63,3 +63,6 @@ pub use crate::vocab::{
     CancelledBy, CloseReason, DeclineReason, EventType, Format, HarmKind, Modality, ProviderType,
     RequestedFormat, Urgency, Visit,
 };
+
+#[cfg(test)]
+mod tests;

@@ -261,3 +261,70 @@ fn written_ndjson_and_csv_read_back_to_the_same_events() {
         assert_eq!(back, events, "{name} round trip");
     }
 }
+
+mod properties {
+    //! No input makes a reader panic: arbitrary bytes, and valid files with
+    //! random damage.
+
+    use proptest::prelude::*;
+
+    use crate::Reader;
+
+    const VALID_NDJSON: &str = include_str!("../../../examples/small-plan.ndjson");
+    const VALID_CSV: &str = include_str!("../../../examples/small-plan.csv");
+
+    /// Reads everything; the property is that this returns.
+    fn read_all(bytes: &[u8]) -> usize {
+        match Reader::new(bytes, "prop") {
+            Ok(reader) => reader.count(),
+            Err(_) => 0,
+        }
+    }
+
+    /// A prefix of a valid file with bytes replaced, inserted and removed.
+    fn damaged(valid: &'static str) -> impl Strategy<Value = Vec<u8>> {
+        let len = valid.len().min(4000);
+        (
+            Just(valid.as_bytes()[..len].to_vec()),
+            proptest::collection::vec((0..len, any::<u8>(), 0..3u8), 1..12),
+        )
+            .prop_map(|(mut bytes, edits)| {
+                for (pos, byte, op) in edits {
+                    let pos = pos.min(bytes.len().saturating_sub(1));
+                    match op {
+                        0 if !bytes.is_empty() => bytes[pos] = byte,
+                        1 => bytes.insert(pos, byte),
+                        _ if !bytes.is_empty() => {
+                            bytes.remove(pos);
+                        }
+                        _ => {}
+                    }
+                }
+                bytes
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
+            read_all(&bytes);
+        }
+
+        #[test]
+        fn arbitrary_text_lines_never_panic(text in "(\\{[\\PC\"{}:,\\[\\]0-9a-z_.]{0,120}\\}\n){0,20}") {
+            read_all(text.as_bytes());
+        }
+
+        #[test]
+        fn damaged_ndjson_never_panics(bytes in damaged(VALID_NDJSON)) {
+            read_all(&bytes);
+        }
+
+        #[test]
+        fn damaged_csv_never_panics(bytes in damaged(VALID_CSV)) {
+            read_all(&bytes);
+        }
+    }
+}
