@@ -3,9 +3,9 @@
 
 An independent check of docs/ledger.md, using only Python's standard library:
 every event's hash is recomputed from the previous hash, its sequence number,
-its recorded_at and its stored body, and every body is checked to be in
-canonical form (RFC 8785 for carequeue's values, which Python's json module
-reproduces).
+its recorded_at and its stored body; every body is checked to be in canonical
+form (RFC 8785 for carequeue's values, which Python's json module reproduces);
+and every batch row's hash is recomputed from the one before it.
 
     python3 scripts/verify_chain.py LEDGER.db [--expect-head SEQ:HASH]
 
@@ -18,6 +18,7 @@ import sqlite3
 import sys
 
 DOMAIN = "carequeue-ledger-v1\n"
+BATCH_DOMAIN = "carequeue-batch-v1\n"
 GENESIS = "0" * 64
 
 
@@ -49,6 +50,18 @@ def main() -> int:
         prev, expected_seq = computed, seq + 1
         hashes[seq] = computed
     head_seq = expected_seq - 1
+    prev_batch = GENESIS
+    batches = conn.execute(
+        "SELECT batch_id, recorded_at, first_seq, last_seq, head_hash, n_read, n_new, n_duplicate, source, batch_hash"
+        " FROM batches ORDER BY batch_id")
+    for batch_id, recorded_at, first, last_seq, head_hash, n_read, n_new, n_dup, source, stored in batches:
+        fields = [prev_batch, batch_id, recorded_at, first, last_seq, head_hash, n_read, n_new, n_dup]
+        entry = (BATCH_DOMAIN + "".join(f"{f}\n" for f in fields) + source).encode("utf-8")
+        computed = hashlib.sha256(entry).hexdigest()
+        if computed != stored or hashes.get(last_seq) != head_hash:
+            print(f"batch {batch_id}: its hash or head does not follow from the chain", file=sys.stderr)
+            return 1
+        prev_batch = computed
     last = conn.execute("SELECT last_seq, head_hash FROM batches ORDER BY batch_id DESC LIMIT 1").fetchone()
     if (last or (0, GENESIS)) != (head_seq, prev):
         print(f"the last batch records head {last} but the chain ends at {head_seq}:{prev}", file=sys.stderr)

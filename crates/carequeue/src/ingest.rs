@@ -142,6 +142,53 @@ fn ingest_file(ledger: &Ledger, path: &Path, max_errors: usize, totals: &mut Tot
     Ok(())
 }
 
+/// What the reader thread sends the ledger.
+enum Message {
+    /// The next records.
+    Chunk(Vec<Result<Incoming, formats::Error>>),
+    /// Every record was sent.
+    End,
+}
+
+/// The records as they arrive from the reader thread. If the thread stops
+/// without sending [`Message::End`] (it panicked), the last item is an error,
+/// so that the ledger rejects the batch rather than store part of it.
+struct Received<'a> {
+    receiver: &'a mpsc::Receiver<Message>,
+    chunk: std::vec::IntoIter<Result<Incoming, formats::Error>>,
+    done: bool,
+    source_name: &'a str,
+}
+
+impl Iterator for Received<'_> {
+    type Item = Result<Incoming, formats::Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(item) = self.chunk.next() {
+                return Some(item);
+            }
+            if self.done {
+                return None;
+            }
+            match self.receiver.recv() {
+                Ok(Message::Chunk(chunk)) => self.chunk = chunk.into_iter(),
+                Ok(Message::End) => self.done = true,
+                Err(_) => {
+                    self.done = true;
+                    return Some(Err(formats::Error {
+                        source_name: self.source_name.to_owned(),
+                        line: 0,
+                        kind: formats::ErrorKind::Io(io::Error::other(
+                            "reading stopped before the end",
+                        )),
+                    }));
+                }
+            }
+        }
+    }
+}
+
 /// Reads and checks records on one thread while the ledger stores them on
 /// this one.
 fn append_pipelined<R: Read + Send>(
@@ -149,20 +196,29 @@ fn append_pipelined<R: Read + Send>(
     reader: formats::Reader<R>,
     options: &AppendOptions,
 ) -> Result<Appended<formats::Error>, ledger::Error> {
-    let (sender, receiver) = mpsc::sync_channel::<Vec<Result<Incoming, formats::Error>>>(8);
+    let (sender, receiver) = mpsc::sync_channel::<Message>(8);
     std::thread::scope(|scope| {
         scope.spawn(move || {
             let mut chunk = Vec::with_capacity(CHUNK);
             for item in reader {
                 chunk.push(item.map(|located| Incoming::new(located.line, located.value)));
-                if chunk.len() == CHUNK && sender.send(std::mem::take(&mut chunk)).is_err() {
+                if chunk.len() == CHUNK
+                    && sender.send(Message::Chunk(std::mem::take(&mut chunk))).is_err()
+                {
                     // The ledger stopped (a storage error); stop reading.
                     return;
                 }
             }
-            let _ = sender.send(chunk);
+            let _ = sender.send(Message::Chunk(chunk));
+            let _ = sender.send(Message::End);
         });
-        ledger.append(receiver.into_iter().flatten(), options)
+        let received = Received {
+            receiver: &receiver,
+            chunk: Vec::new().into_iter(),
+            done: false,
+            source_name: &options.source,
+        };
+        ledger.append(received, options)
     })
 }
 

@@ -65,7 +65,7 @@ pub struct ClinicianRegistered {
     pub clinic: ClinicId,
     pub provider_type: ProviderType,
     pub fte: Option<Fte>,
-    /// Empty when the source does not say.
+    /// Sorted and without repeats; empty when the source does not say.
     pub languages: Vec<Text>,
 }
 

@@ -150,8 +150,16 @@ impl<'a> Fields<'_, 'a> {
         }
     }
 
-    /// A list of texts: a JSON array of strings, or `;`-separated in CSV.
+    /// A set of texts: a JSON array of strings, or `;`-separated in CSV.
+    /// Sorted and without repeats, so that the same set is the same event.
     fn list(&mut self, field: Field) -> Result<Vec<Text>, Error> {
+        let mut items = self.list_items(field)?;
+        items.sort();
+        items.dedup();
+        Ok(items)
+    }
+
+    fn list_items(&mut self, field: Field) -> Result<Vec<Text>, Error> {
         let expected = "a list of texts (a JSON array of strings, or separated by ; in CSV)";
         match self.raw(field) {
             None => Ok(Vec::new()),

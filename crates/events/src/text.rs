@@ -125,6 +125,14 @@ impl fmt::Display for Fte {
     }
 }
 
+/// The time zone database compiled into carequeue. The host's database
+/// (`/usr/share/zoneinfo`) is never consulted: it differs between machines
+/// and versions, and a stored event must mean the same everywhere.
+fn bundled() -> &'static jiff::tz::TimeZoneDatabase {
+    static DB: std::sync::OnceLock<jiff::tz::TimeZoneDatabase> = std::sync::OnceLock::new();
+    DB.get_or_init(jiff::tz::TimeZoneDatabase::bundled)
+}
+
 /// An IANA time zone name known to the bundled time zone database, in its
 /// canonical spelling (`America/Los_Angeles`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -141,7 +149,7 @@ impl TimeZoneName {
         if text.is_empty() || text.len() > 64 || text.contains(char::is_whitespace) {
             return Err(err());
         }
-        let tz = jiff::tz::db().get(text).map_err(|_| err())?;
+        let tz = bundled().get(text).map_err(|_| err())?;
         let canonical = tz.iana_name().ok_or_else(err)?;
         Ok(TimeZoneName(canonical.into()))
     }
@@ -154,7 +162,7 @@ impl TimeZoneName {
     /// The time zone's rules.
     pub fn time_zone(&self) -> jiff::tz::TimeZone {
         // The name was found in the bundled database when it was parsed.
-        jiff::tz::db().get(&self.0).unwrap_or(jiff::tz::TimeZone::UTC)
+        bundled().get(&self.0).unwrap_or(jiff::tz::TimeZone::UTC)
     }
 }
 

@@ -8,19 +8,30 @@ use crate::MAX_LINE_BYTES;
 use crate::error::ErrorKind;
 
 /// Passes bytes through, counting lines, and fails with
-/// [`io::ErrorKind::InvalidData`] as soon as one physical line is longer than
-/// [`MAX_LINE_BYTES`], so that no cell can make the reader buffer without end.
+/// [`io::ErrorKind::InvalidData`] as soon as one physical line, or the bytes
+/// read since the last [`LineLimit::mark`] (one record, whose quoted cells
+/// may hold newlines, plus what the CSV parser buffers ahead), pass their
+/// limit, so that no record can make the reader buffer without end.
 pub(crate) struct LineLimit<R> {
     inner: R,
     /// The 1-based line of the next byte.
     pub(crate) line: u64,
     in_line: usize,
+    since_mark: usize,
     pub(crate) too_long: bool,
 }
 
+/// What the CSV parser may read ahead of the record it returns.
+const READ_AHEAD: usize = 256 * 1024;
+
 impl<R> LineLimit<R> {
     pub(crate) fn new(inner: R) -> LineLimit<R> {
-        LineLimit { inner, line: 1, in_line: 0, too_long: false }
+        LineLimit { inner, line: 1, in_line: 0, since_mark: 0, too_long: false }
+    }
+
+    /// Starts counting a new record.
+    pub(crate) fn mark(&mut self) {
+        self.since_mark = 0;
     }
 }
 
@@ -30,6 +41,11 @@ impl<R: Read> Read for LineLimit<R> {
             return Err(io::Error::new(io::ErrorKind::InvalidData, "line too long"));
         }
         let n = self.inner.read(buf)?;
+        self.since_mark += n;
+        if self.since_mark > MAX_LINE_BYTES + READ_AHEAD {
+            self.too_long = true;
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "record too long"));
+        }
         for &byte in &buf[..n] {
             if byte == b'\n' {
                 self.line += 1;

@@ -19,7 +19,7 @@ pub struct Error {
 pub enum ErrorKind {
     /// Reading the file failed. Fatal: the reader stops.
     Io(io::Error),
-    /// A line is longer than [`crate::MAX_LINE_BYTES`].
+    /// A line (or a CSV record) is longer than [`crate::MAX_LINE_BYTES`].
     LineTooLong,
     /// A line is not valid UTF-8.
     InvalidUtf8 {
@@ -84,7 +84,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Io(err) => write!(f, "cannot read: {err}"),
             ErrorKind::LineTooLong => write!(
                 f,
-                "line longer than {} bytes; an event is a single line of a few hundred bytes",
+                "line or record longer than {} bytes; an event is a single line of a few hundred bytes",
                 crate::MAX_LINE_BYTES
             ),
             ErrorKind::InvalidUtf8 { column } => {

@@ -127,14 +127,14 @@ impl<R: Read> Reader<R> {
                 );
             },
             Inner::Csv { input, header, row } => loop {
+                // An I/O error has no position: the record that failed starts
+                // where the last one ended.
+                let start_line = input.position().line();
                 match input.read_byte_record(row) {
                     Ok(false) => return None,
-                    Ok(true) => {}
+                    Ok(true) => input.get_mut().mark(),
                     Err(err) => {
-                        let line = err
-                            .position()
-                            .map(|p| p.line())
-                            .unwrap_or_else(|| input.get_ref().line);
+                        let line = err.position().map_or(start_line, |p| p.line());
                         let kind = if input.get_ref().too_long {
                             ErrorKind::LineTooLong
                         } else {

@@ -157,7 +157,7 @@ fn ndjson_bytes_problems() {
             Ndjson
             1: {"event_id":"e1","kind":"crisis","occurred_at":"2024-03-01T09:30:00Z","request_id":"r1","type":"harm.reported"}
             error: t:2: column 104: invalid UTF-8; event files must be UTF-8
-            error: t:3: line longer than 1048576 bytes; an event is a single line of a few hundred bytes
+            error: t:3: line or record longer than 1048576 bytes; an event is a single line of a few hundred bytes
             6: {"event_id":"e4","kind":"crisis","occurred_at":"2024-03-01T09:30:00Z","request_id":"r1","type":"harm.reported"}
             error: t:7: column 70: EOF while parsing a string: the line ends before the JSON object does (a truncated line?)
         "#]],
@@ -179,7 +179,7 @@ fn csv_any_subset_of_fields_and_several_types() {
             2: {"event_id":"e1","occurred_at":"2024-03-01T09:30:00-08:00","request_id":"r1","type":"request.triaged","urgency":"urgent"}
             3: {"event_id":"e2","kind":"crisis","occurred_at":"2024-03-01T09:30:00Z","request_id":"r1","type":"harm.reported"}
             4: {"clinic":"c1","event_id":"e3","network":"n1","occurred_at":"2024-03-01T09:30:00Z","time_zone":"Europe/London","type":"clinic.registered"}
-            6: {"clinic":"c1","clinician_id":"d1","event_id":"e4","languages":["en","cy"],"occurred_at":"2024-03-01T09:30:00Z","provider_type":"sud","type":"clinician.registered"}
+            6: {"clinic":"c1","clinician_id":"d1","event_id":"e4","languages":["cy","en"],"occurred_at":"2024-03-01T09:30:00Z","provider_type":"sud","type":"clinician.registered"}
             7: {"event_id":"e5","occurred_at":"2024-03-01T09:30:00Z","request_id":"r1","type":"request.triaged","urgency":"urgent"}
         "#]],
     );
@@ -327,4 +327,25 @@ mod properties {
             read_all(&bytes);
         }
     }
+}
+
+#[test]
+fn a_csv_record_cannot_grow_without_end() {
+    // A quoted cell with a newline every 1000 bytes: no line is long, but
+    // the record is.
+    let mut input = String::from(
+        "type,event_id,occurred_at,request_id,kind\nharm.reported,e1,2024-01-01T00:00:00Z,r1,\"",
+    );
+    for _ in 0..2000 {
+        input.push_str(&"x".repeat(999));
+        input.push('\n');
+    }
+    input.push_str("\"\n");
+    check(
+        &input,
+        expect![[r#"
+        Csv
+        error: t:2: line or record longer than 1048576 bytes; an event is a single line of a few hundred bytes
+    "#]],
+    );
 }

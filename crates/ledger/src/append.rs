@@ -6,7 +6,7 @@ use std::fmt;
 use events::{Event, EventType};
 use jiff::Timestamp;
 
-use crate::chain::{Chain, Head, format_recorded_at};
+use crate::chain::{Chain, Head, batch_hash, format_recorded_at};
 use crate::error::Error;
 use crate::store::{BatchRow, Candidate, Deferred, Found, Outcome, RefQuery, Store};
 
@@ -313,10 +313,11 @@ pub(crate) fn append<E>(
     options: &AppendOptions,
 ) -> Result<Appended<E>, Error> {
     let mut tx = store.begin()?;
-    let (head, last_recorded_at) = tx.head()?;
+    let last_batch = tx.last_batch()?;
+    let head = last_batch.as_ref().map_or_else(Head::genesis, BatchRow::head);
     let mut recorded_at = format_recorded_at(options.recorded_at);
-    if let Some(last) = last_recorded_at {
-        recorded_at = recorded_at.max(last);
+    if let Some(last) = &last_batch {
+        recorded_at = recorded_at.max(last.recorded_at.clone());
     }
     let first_seq = head.seq + 1;
     let mut chain = Chain { head, recorded_at };
@@ -375,8 +376,8 @@ pub(crate) fn append<E>(
             n_read: counts.n_read,
         }));
     }
-    let batch = BatchRow {
-        batch_id: 0,
+    let mut batch = BatchRow {
+        batch_id: last_batch.as_ref().map_or(1, |b| b.batch_id + 1),
         recorded_at: chain.recorded_at.clone(),
         first_seq,
         last_seq: chain.head.seq,
@@ -385,10 +386,13 @@ pub(crate) fn append<E>(
         n_read: counts.n_read,
         n_new: counts.n_new,
         n_duplicate: counts.n_duplicate,
+        batch_hash: String::new(),
     };
+    batch.batch_hash =
+        batch_hash(last_batch.as_ref().map_or(crate::chain::GENESIS, |b| &b.batch_hash), &batch);
+    // The batch is stored once this returns; nothing after it may fail.
     tx.commit(&batch)?;
-    let batch = store.batches()?.pop().unwrap_or(batch);
-    Ok(Appended::Stored(Summary { batch, head: chain.head }))
+    Ok(Appended::Stored(Summary { head: chain.head, batch }))
 }
 
 fn unresolved_kind(deferred: &Deferred, found: Option<Found>) -> ProblemKind {

@@ -37,6 +37,38 @@ pub fn entry_hash(prev_hash: &str, seq: u64, recorded_at: &str, body: &[u8]) -> 
     to_hex(&hasher.finalize())
 }
 
+/// The domain tag that starts every hashed batch row.
+pub(crate) const BATCH_DOMAIN: &str = "carequeue-batch-v1\n";
+
+/// Computes the hash that chains a batch row to the one before it:
+///
+/// ```text
+/// batch_hash(b) = lower-hex(SHA-256("carequeue-batch-v1\n" || batch_hash(b-1)
+///     || "\n" || batch_id || "\n" || recorded_at || "\n" || first_seq || "\n"
+///     || last_seq || "\n" || head_hash || "\n" || n_read || "\n" || n_new
+///     || "\n" || n_duplicate || "\n" || source))
+/// ```
+///
+/// with `batch_hash(0)` 64 zeros and numbers in decimal.
+pub fn batch_hash(prev_batch_hash: &str, batch: &crate::BatchRow) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(BATCH_DOMAIN.as_bytes());
+    let text = format!(
+        "{prev_batch_hash}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n",
+        batch.batch_id,
+        batch.recorded_at,
+        batch.first_seq,
+        batch.last_seq,
+        batch.head_hash,
+        batch.n_read,
+        batch.n_new,
+        batch.n_duplicate
+    );
+    hasher.update(text.as_bytes());
+    hasher.update(batch.source.as_bytes());
+    to_hex(&hasher.finalize())
+}
+
 fn to_hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);

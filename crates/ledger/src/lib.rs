@@ -36,7 +36,9 @@ use jiff::Timestamp;
 pub use crate::append::{
     AppendOptions, Appended, EventProblem, Incoming, Problem, ProblemKind, Rejection, Summary,
 };
-pub use crate::chain::{GENESIS, Head, entry_hash, format_recorded_at, parse_recorded_at};
+pub use crate::chain::{
+    GENESIS, Head, batch_hash, entry_hash, format_recorded_at, parse_recorded_at,
+};
 pub use crate::error::Error;
 pub use crate::store::BatchRow;
 pub use crate::verify::{Break, Verification};
@@ -110,11 +112,8 @@ impl Ledger {
         as_of: Option<Timestamp>,
         mut each: impl FnMut(StoredEvent) -> Result<(), Box<dyn std::error::Error + Send + Sync>>,
     ) -> Result<(), Error> {
-        let last_seq = match as_of {
-            None => None,
-            Some(as_of) => Some(self.seq_as_of(as_of)?),
-        };
-        self.store.scan(last_seq, &mut |row| {
+        let mut pick = |batches: &[BatchRow]| as_of.map(|as_of| seq_as_of(batches, as_of));
+        self.store.read(&mut pick, &mut |row| {
             let event = formats::event_from_json(&row.body)
                 .map_err(|err| Error::Corrupt { seq: row.seq, reason: err.to_string() })?;
             let recorded_at =
@@ -136,9 +135,7 @@ impl Ledger {
 
     /// The last sequence number recorded by `as_of`.
     pub fn seq_as_of(&self, as_of: Timestamp) -> Result<u64, Error> {
-        let as_of = format_recorded_at(as_of);
-        let batches = self.store.batches()?;
-        Ok(batches.iter().filter(|b| b.recorded_at <= as_of).map(|b| b.last_seq).max().unwrap_or(0))
+        Ok(seq_as_of(&self.store.batches()?, as_of))
     }
 
     /// Every batch appended, in order.
@@ -160,6 +157,12 @@ impl Ledger {
     pub fn verify(&self, expected: Option<&Head>) -> Result<Verification, Error> {
         verify::verify(&*self.store, expected)
     }
+}
+
+/// The last sequence number of the batches recorded by `as_of`.
+fn seq_as_of(batches: &[BatchRow], as_of: Timestamp) -> u64 {
+    let as_of = format_recorded_at(as_of);
+    batches.iter().filter(|b| b.recorded_at <= as_of).map(|b| b.last_seq).max().unwrap_or(0)
 }
 
 /// Removes the password from a URL, for messages.

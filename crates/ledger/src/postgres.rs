@@ -8,7 +8,7 @@ use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, NoTls};
 
-use crate::chain::{Chain, Head};
+use crate::chain::Chain;
 use crate::error::Error;
 use crate::store::{
     BatchRow, Candidate, Deferred, Found, Outcome, RefQuery, Store, StoredRow, Tx, Unresolved,
@@ -20,6 +20,11 @@ const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/00
 /// The advisory lock that serialises appends (and migrations) across every
 /// client of the database.
 const APPEND_LOCK: i64 = 0x6361_7265_7175_6575; // "carequeue"
+
+/// The references of an append that did not resolve when read.
+const DEFERRED_TABLE: &str = "CREATE TEMP TABLE IF NOT EXISTS deferred_refs (
+    line BIGINT NOT NULL, event_id TEXT NOT NULL, field TEXT NOT NULL,
+    is_event BOOLEAN NOT NULL, key TEXT COLLATE \"C\" NOT NULL, request_id TEXT COLLATE \"C\")";
 
 pub(crate) struct Postgres {
     url: String,
@@ -42,19 +47,16 @@ fn as_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
+/// A stored count or sequence number; a negative one (which carequeue never
+/// writes) becomes `u64::MAX`, so that `verify` sees it as the change it is.
 fn as_u64(value: i64) -> u64 {
-    u64::try_from(value).unwrap_or(0)
+    u64::try_from(value).unwrap_or(u64::MAX)
 }
 
 impl Postgres {
     pub(crate) fn open(url: &str) -> Result<Postgres, Error> {
         let mut client = connect(url)?;
         migrate(&mut client)?;
-        client.batch_execute(
-            "CREATE TEMP TABLE IF NOT EXISTS deferred_refs (
-                line BIGINT NOT NULL, event_id TEXT NOT NULL, field TEXT NOT NULL,
-                is_event BOOLEAN NOT NULL, key TEXT COLLATE \"C\" NOT NULL, request_id TEXT COLLATE \"C\")",
-        )?;
         Ok(Postgres {
             url: url.to_owned(),
             writer: Mutex::new(client),
@@ -100,13 +102,17 @@ fn migrate(client: &mut Client) -> Result<(), Error> {
 
 fn load_batches(client: &mut Client) -> Result<Vec<BatchRow>, Error> {
     let rows = client.query(
-        "SELECT batch_id, recorded_at, first_seq, last_seq, head_hash, source, n_read, n_new, n_duplicate
+        "SELECT batch_id, recorded_at, first_seq, last_seq, head_hash, source, n_read, n_new, n_duplicate,
+                batch_hash
          FROM batches ORDER BY batch_id",
         &[],
     )?;
-    Ok(rows
-        .iter()
-        .map(|r| BatchRow {
+    Ok(rows.iter().map(batch_row).collect())
+}
+
+fn batch_row(r: &postgres::Row) -> BatchRow {
+    {
+        BatchRow {
             batch_id: as_u64(r.get(0)),
             recorded_at: r.get(1),
             first_seq: as_u64(r.get(2)),
@@ -116,8 +122,9 @@ fn load_batches(client: &mut Client) -> Result<Vec<BatchRow>, Error> {
             n_read: as_u64(r.get(6)),
             n_new: as_u64(r.get(7)),
             n_duplicate: as_u64(r.get(8)),
-        })
-        .collect())
+            batch_hash: r.get(9),
+        }
+    }
 }
 
 impl Store for Postgres {
@@ -127,25 +134,38 @@ impl Store for Postgres {
             *client = connect(&self.url)?;
         }
         // A transaction left open by a panic in another thread is rolled back.
-        client.batch_execute("ROLLBACK; BEGIN")?;
-        let mut tx = PgTx { client, open: true, optimistic: true };
+        // Read committed, whatever the server's default: the head must be
+        // read after the lock is taken, not from a snapshot taken before.
+        client.batch_execute("ROLLBACK; BEGIN ISOLATION LEVEL READ COMMITTED")?;
+        let mut tx = PgTx { client, open: true };
         tx.client.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
+        // The temporary table lives as long as the connection, which may be
+        // new.
+        tx.client.batch_execute(DEFERRED_TABLE)?;
         tx.client.batch_execute("TRUNCATE deferred_refs")?;
         Ok(Box::new(tx))
     }
 
-    fn scan(
+    fn read(
         &self,
-        last_seq: Option<u64>,
+        pick: &mut dyn FnMut(&[BatchRow]) -> Option<u64>,
         each: &mut dyn FnMut(StoredRow) -> Result<(), Error>,
     ) -> Result<(), Error> {
         self.with_reader(|client| {
+            // One snapshot for the batches and the events.
             let mut tx = client
                 .build_transaction()
                 .read_only(true)
                 .isolation_level(postgres::IsolationLevel::RepeatableRead)
                 .start()?;
-            let last = last_seq.map_or(i64::MAX, as_i64);
+            let rows = tx.query(
+                "SELECT batch_id, recorded_at, first_seq, last_seq, head_hash, source, n_read, n_new,
+                        n_duplicate, batch_hash
+                 FROM batches ORDER BY batch_id",
+                &[],
+            )?;
+            let batches: Vec<BatchRow> = rows.iter().map(batch_row).collect();
+            let last = pick(&batches).map_or(i64::MAX, as_i64);
             let params: [&(dyn ToSql + Sync); 1] = [&last];
             let mut rows = tx.query_raw(
                 "SELECT e.seq, e.event_id, e.type, e.recorded_at, e.request_id, e.creates, e.voids,
@@ -182,8 +202,6 @@ impl Store for Postgres {
 struct PgTx<'s> {
     client: MutexGuard<'s, Client>,
     open: bool,
-    /// Whether to try the next chunk as all new (see [`PgTx::append_new`]).
-    optimistic: bool,
 }
 
 impl Drop for PgTx<'_> {
@@ -247,41 +265,10 @@ fn copy_rows(
 }
 
 impl PgTx<'_> {
-    /// The fast path: assumes every event of the chunk is new and copies it
-    /// in under a savepoint. A unique violation (an id or entity already
-    /// stored) undoes the copy and the chain, and returns `None`, so that the
-    /// caller takes the careful path; anything else is an error.
-    fn append_new(
-        &mut self,
-        chain: &mut Chain,
-        candidates: &[Candidate<'_>],
-    ) -> Result<Option<Vec<Outcome>>, Error> {
-        let before = chain.head.clone();
-        let rows: Vec<(u64, &Candidate<'_>, String)> = candidates
-            .iter()
-            .map(|candidate| {
-                let (seq, hash) = chain.peek(candidate.body);
-                chain.advance(seq, hash.clone());
-                (seq, candidate, hash)
-            })
-            .collect();
-        self.client.batch_execute("SAVEPOINT chunk")?;
-        match copy_rows(&mut self.client, &chain.recorded_at, &rows) {
-            Ok(()) => {
-                self.client.batch_execute("RELEASE SAVEPOINT chunk")?;
-                Ok(Some(vec![Outcome::Inserted; candidates.len()]))
-            }
-            Err(err) if err.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) => {
-                self.client.batch_execute("ROLLBACK TO SAVEPOINT chunk")?;
-                chain.head = before;
-                Ok(None)
-            }
-            Err(err) => Err(err.into()),
-        }
-    }
-
-    /// Looks up what the chunk's events would collide with, decides each
-    /// event's outcome, and copies in the new ones.
+    /// Looks up what the chunk's events would collide with (three queries
+    /// for the chunk), decides each event's outcome, and copies in the new
+    /// ones. No savepoint is used: each would start a subtransaction, and
+    /// past 64 of them every other session's snapshots slow down.
     fn append_careful(
         &mut self,
         chain: &mut Chain,
@@ -303,7 +290,7 @@ impl PgTx<'_> {
         let mut voiders =
             lookup(client, "SELECT voids, event_id FROM events WHERE voids = ANY($1)", &voids)?;
 
-        let mut in_chunk: HashMap<&str, &str> = HashMap::new();
+        let mut in_chunk: HashMap<&str, (u64, &str)> = HashMap::new();
         let mut outcomes = Vec::with_capacity(candidates.len());
         let mut rows = Vec::new();
         for candidate in candidates {
@@ -313,13 +300,11 @@ impl PgTx<'_> {
                 } else {
                     Outcome::DifferentBody { seq: *seq, body: stored.clone() }
                 }
-            } else if let Some(body) = in_chunk.get(candidate.event_id) {
+            } else if let Some((seq, body)) = in_chunk.get(candidate.event_id) {
                 if *body == candidate.body {
                     Outcome::Duplicate
                 } else {
-                    let body = (*body).to_owned();
-                    // Stored by this chunk; its seq is not known yet here.
-                    Outcome::DifferentBody { seq: chain.head.seq, body }
+                    Outcome::DifferentBody { seq: *seq, body: (*body).to_owned() }
                 }
             } else if let Some(by) = candidate.creates.and_then(|k| creators.get(k)) {
                 Outcome::AlreadyCreated { by_event_id: by.clone().unwrap_or_default() }
@@ -328,7 +313,7 @@ impl PgTx<'_> {
             } else {
                 let (seq, hash) = chain.peek(candidate.body);
                 chain.advance(seq, hash.clone());
-                in_chunk.insert(candidate.event_id, candidate.body);
+                in_chunk.insert(candidate.event_id, (seq, candidate.body));
                 if let Some(key) = candidate.creates {
                     creators.insert(key.to_owned(), Some(candidate.event_id.to_owned()));
                 }
@@ -348,15 +333,14 @@ impl PgTx<'_> {
 }
 
 impl Tx for PgTx<'_> {
-    fn head(&mut self) -> Result<(Head, Option<String>), Error> {
+    fn last_batch(&mut self) -> Result<Option<BatchRow>, Error> {
         let row = self.client.query_opt(
-            "SELECT last_seq, head_hash, recorded_at FROM batches ORDER BY batch_id DESC LIMIT 1",
+            "SELECT batch_id, recorded_at, first_seq, last_seq, head_hash, source, n_read, n_new,
+                    n_duplicate, batch_hash
+             FROM batches ORDER BY batch_id DESC LIMIT 1",
             &[],
         )?;
-        Ok(match row {
-            None => (Head::genesis(), None),
-            Some(r) => (Head { seq: as_u64(r.get(0)), hash: r.get(1) }, Some(r.get(2))),
-        })
+        Ok(row.as_ref().map(batch_row))
     }
 
     fn append_chunk(
@@ -364,16 +348,7 @@ impl Tx for PgTx<'_> {
         chain: &mut Chain,
         candidates: &[Candidate<'_>],
     ) -> Result<Vec<Outcome>, Error> {
-        if self.optimistic {
-            if let Some(outcomes) = self.append_new(chain, candidates)? {
-                return Ok(outcomes);
-            }
-            self.optimistic = false;
-        }
-        let outcomes = self.append_careful(chain, candidates)?;
-        // Back to the fast path once a chunk holds nothing already stored.
-        self.optimistic = outcomes.iter().all(|o| *o == Outcome::Inserted);
-        Ok(outcomes)
+        self.append_careful(chain, candidates)
     }
 
     fn resolve(&mut self, refs: &[RefQuery<'_>]) -> Result<Vec<Option<Found>>, Error> {
@@ -459,9 +434,11 @@ impl Tx for PgTx<'_> {
 
     fn commit(mut self: Box<Self>, batch: &BatchRow) -> Result<(), Error> {
         self.client.execute(
-            "INSERT INTO batches (batch_id, recorded_at, first_seq, last_seq, head_hash, source, n_read, n_new, n_duplicate)
-             VALUES ((SELECT coalesce(max(batch_id), 0) + 1 FROM batches), $1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO batches (batch_id, recorded_at, first_seq, last_seq, head_hash, source, n_read,
+                                  n_new, n_duplicate, batch_hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             &[
+                &as_i64(batch.batch_id),
                 &batch.recorded_at,
                 &as_i64(batch.first_seq),
                 &as_i64(batch.last_seq),
@@ -470,6 +447,7 @@ impl Tx for PgTx<'_> {
                 &as_i64(batch.n_read),
                 &as_i64(batch.n_new),
                 &as_i64(batch.n_duplicate),
+                &batch.batch_hash,
             ],
         )?;
         self.client.batch_execute("COMMIT")?;

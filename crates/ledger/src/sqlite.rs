@@ -5,7 +5,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
-use crate::chain::{Chain, Head};
+use crate::chain::Chain;
 use crate::error::Error;
 use crate::store::{
     BatchRow, Candidate, Deferred, Found, Outcome, RefQuery, Store, StoredRow, Tx, Unresolved,
@@ -105,10 +105,16 @@ fn migrate(conn: &Connection) -> Result<(), Error> {
 
 fn load_batches(conn: &Connection) -> Result<Vec<BatchRow>, Error> {
     let mut stmt = conn.prepare(
-        "SELECT batch_id, recorded_at, first_seq, last_seq, head_hash, source, n_read, n_new, n_duplicate
+        "SELECT batch_id, recorded_at, first_seq, last_seq, head_hash, source, n_read, n_new, n_duplicate,
+                batch_hash
          FROM batches ORDER BY batch_id",
     )?;
-    let rows = stmt.query_map([], |r| {
+    let rows = stmt.query_map([], batch_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn batch_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BatchRow> {
+    {
         Ok(BatchRow {
             batch_id: r.get(0)?,
             recorded_at: r.get(1)?,
@@ -119,9 +125,9 @@ fn load_batches(conn: &Connection) -> Result<Vec<BatchRow>, Error> {
             n_read: r.get(6)?,
             n_new: r.get(7)?,
             n_duplicate: r.get(8)?,
+            batch_hash: r.get(9)?,
         })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    }
 }
 
 impl Store for Sqlite {
@@ -136,14 +142,15 @@ impl Store for Sqlite {
         Ok(Box::new(SqliteTx { conn, open: true }))
     }
 
-    fn scan(
+    fn read(
         &self,
-        last_seq: Option<u64>,
+        pick: &mut dyn FnMut(&[BatchRow]) -> Option<u64>,
         each: &mut dyn FnMut(StoredRow) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let conn = self.reader()?;
-        // One read transaction, so the scan sees one snapshot.
+        // One read transaction, so the batches and the events are one snapshot.
         conn.execute_batch("BEGIN")?;
+        let last_seq = pick(&load_batches(&conn)?);
         let mut stmt = conn.prepare(
             "SELECT e.seq, e.event_id, e.type, e.recorded_at, e.request_id, e.creates, e.voids,
                     e.body, e.hash, v.event_id
@@ -198,19 +205,18 @@ fn is_unique_violation(err: &rusqlite::Error, column: &str) -> bool {
 }
 
 impl Tx for SqliteTx<'_> {
-    fn head(&mut self) -> Result<(Head, Option<String>), Error> {
-        let last = self
+    fn last_batch(&mut self) -> Result<Option<BatchRow>, Error> {
+        let row = self
             .conn
             .query_row(
-                "SELECT last_seq, head_hash, recorded_at FROM batches ORDER BY batch_id DESC LIMIT 1",
+                "SELECT batch_id, recorded_at, first_seq, last_seq, head_hash, source, n_read, n_new,
+                        n_duplicate, batch_hash
+                 FROM batches ORDER BY batch_id DESC LIMIT 1",
                 [],
-                |r| Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
+                batch_row,
             )
             .optional()?;
-        Ok(match last {
-            None => (Head::genesis(), None),
-            Some((seq, hash, recorded_at)) => (Head { seq, hash }, Some(recorded_at)),
-        })
+        Ok(row)
     }
 
     fn append_chunk(
@@ -345,9 +351,11 @@ impl Tx for SqliteTx<'_> {
 
     fn commit(mut self: Box<Self>, batch: &BatchRow) -> Result<(), Error> {
         self.conn.execute(
-            "INSERT INTO batches (batch_id, recorded_at, first_seq, last_seq, head_hash, source, n_read, n_new, n_duplicate)
-             VALUES ((SELECT coalesce(max(batch_id), 0) + 1 FROM batches), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO batches (batch_id, recorded_at, first_seq, last_seq, head_hash, source, n_read,
+                                  n_new, n_duplicate, batch_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
+                batch.batch_id,
                 batch.recorded_at,
                 batch.first_seq,
                 batch.last_seq,
@@ -355,7 +363,8 @@ impl Tx for SqliteTx<'_> {
                 batch.source,
                 batch.n_read,
                 batch.n_new,
-                batch.n_duplicate
+                batch.n_duplicate,
+                batch.batch_hash
             ],
         )?;
         self.conn.execute_batch("COMMIT")?;

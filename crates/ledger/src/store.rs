@@ -2,6 +2,7 @@
 //! (`append.rs`) and verification (`verify.rs`) are written once against it.
 
 use crate::chain::{Chain, Head};
+
 use crate::error::Error;
 
 /// A storage backend: one per database kind.
@@ -10,12 +11,13 @@ pub(crate) trait Store: Send + Sync {
     /// this process or another, wait) and opens a transaction.
     fn begin(&self) -> Result<Box<dyn Tx + '_>, Error>;
 
-    /// Calls `each` with the stored rows in sequence order, up to and
-    /// including `last_seq` when given. `voided_by` considers only voids with
-    /// `seq <= last_seq`.
-    fn scan(
+    /// Reads one consistent snapshot: the batches, which `pick` is shown and
+    /// from which it chooses the last sequence number to read (`None`: all),
+    /// then the events in sequence order up to it, each given to `each`.
+    /// `voided_by` considers only voids up to that sequence number.
+    fn read(
         &self,
-        last_seq: Option<u64>,
+        pick: &mut dyn FnMut(&[BatchRow]) -> Option<u64>,
         each: &mut dyn FnMut(StoredRow) -> Result<(), Error>,
     ) -> Result<(), Error>;
 
@@ -25,8 +27,9 @@ pub(crate) trait Store: Send + Sync {
 
 /// An open append transaction. Dropping it without [`Tx::commit`] rolls back.
 pub(crate) trait Tx {
-    /// The head of the ledger when the transaction began.
-    fn head(&mut self) -> Result<(Head, Option<String>), Error>;
+    /// The last batch when the transaction began (`None` for an empty
+    /// ledger).
+    fn last_batch(&mut self) -> Result<Option<BatchRow>, Error>;
 
     /// Stores each candidate whose event id is new, taking its sequence
     /// number and hash from `chain`, and says what happened to each.
@@ -47,7 +50,8 @@ pub(crate) trait Tx {
     /// `limit` of them, and how many there are in all.
     fn unresolved(&mut self, limit: usize) -> Result<Unresolved, Error>;
 
-    /// Records the batch and commits; durable when this returns.
+    /// Records the batch (its id and hash already set) and commits; durable
+    /// when this returns.
     fn commit(self: Box<Self>, batch: &BatchRow) -> Result<(), Error>;
 }
 
@@ -147,4 +151,13 @@ pub struct BatchRow {
     pub n_new: u64,
     /// Events already stored with the same body.
     pub n_duplicate: u64,
+    /// The hash chaining this row to the batch before it.
+    pub batch_hash: String,
+}
+
+impl BatchRow {
+    /// The head of the chain after this batch.
+    pub fn head(&self) -> Head {
+        Head { seq: self.last_seq, hash: self.head_hash.clone() }
+    }
 }

@@ -1,7 +1,9 @@
 //! Walking the chain: proof that no stored event was changed, removed,
 //! reordered or inserted.
 
-use crate::chain::{GENESIS, Head, entry_hash, parse_recorded_at};
+use std::cell::RefCell;
+
+use crate::chain::{GENESIS, Head, batch_hash, entry_hash, parse_recorded_at};
 use crate::error::Error;
 use crate::store::{BatchRow, Store, StoredRow};
 
@@ -44,7 +46,7 @@ impl std::fmt::Display for Break {
 }
 
 struct Walk<'b> {
-    batches: &'b [BatchRow],
+    batches: Vec<BatchRow>,
     batch_idx: usize,
     expected: Option<&'b Head>,
     expected_seen: bool,
@@ -165,19 +167,6 @@ fn check_body(row: &StoredRow) -> Result<(), String> {
 }
 
 pub(crate) fn verify(store: &dyn Store, expected: Option<&Head>) -> Result<Verification, Error> {
-    let batches = store.batches()?;
-    if let Some(broken) = check_batches(&batches) {
-        return Ok(Verification::Broken(broken));
-    }
-    let mut walk = Walk {
-        batches: &batches,
-        batch_idx: 0,
-        expected,
-        expected_seen: expected.is_some_and(|head| head.seq == 0),
-        seq: 0,
-        hash: GENESIS.to_owned(),
-        recorded_at: String::new(),
-    };
     if let Some(head) = expected.filter(|head| head.seq == 0 && head.hash != GENESIS) {
         return Ok(Verification::Broken(Break {
             seq: None,
@@ -185,22 +174,50 @@ pub(crate) fn verify(store: &dyn Store, expected: Option<&Head>) -> Result<Verif
             reason: format!("the expected head {head} is not a valid empty-ledger head"),
         }));
     }
-    if let Err(broken) = walk.close_batches() {
-        return Ok(Verification::Broken(broken));
-    }
-    let mut broken = None;
-    store
-        .scan(None, &mut |row| {
-            if let Err(err) = walk.check(&row) {
-                broken = Some(err);
+    // The batches and the events are read in one snapshot, so that an
+    // append committing meanwhile cannot look like tampering.
+    let walk: RefCell<Option<Walk<'_>>> = RefCell::new(None);
+    let broken: RefCell<Option<Break>> = RefCell::new(None);
+    let read = store.read(
+        &mut |batches| {
+            if let Some(problem) = check_batches(batches) {
+                *broken.borrow_mut() = Some(problem);
+                return Some(0);
+            }
+            let mut start = Walk {
+                batches: batches.to_vec(),
+                batch_idx: 0,
+                expected,
+                expected_seen: expected.is_some_and(|head| head.seq == 0),
+                seq: 0,
+                hash: GENESIS.to_owned(),
+                recorded_at: String::new(),
+            };
+            if let Err(problem) = start.close_batches() {
+                *broken.borrow_mut() = Some(problem);
+                return Some(0);
+            }
+            *walk.borrow_mut() = Some(start);
+            None
+        },
+        &mut |row| {
+            let mut walk = walk.borrow_mut();
+            let Some(walk) = walk.as_mut() else { return Ok(()) };
+            if let Err(problem) = walk.check(&row) {
+                *broken.borrow_mut() = Some(problem);
                 return Err(Error::Callback("stop".into()));
             }
             Ok(())
-        })
-        .or_else(|err| if broken.is_some() { Ok(()) } else { Err(err) })?;
-    if let Some(broken) = broken {
+        },
+    );
+    if let Some(broken) = broken.into_inner() {
         return Ok(Verification::Broken(broken));
     }
+    read?;
+    let Some(walk) = walk.into_inner() else {
+        return Err(Error::Corrupt { seq: 0, reason: "the batches were not read".to_owned() });
+    };
+    let batches = &walk.batches;
     let last_batch_seq = batches.last().map_or(0, |b| b.last_seq);
     if walk.batch_idx != batches.len() || last_batch_seq != walk.seq {
         return Ok(Verification::Broken(Break {
@@ -230,12 +247,26 @@ pub(crate) fn verify(store: &dyn Store, expected: Option<&Head>) -> Result<Verif
     })
 }
 
-/// Checks that the batches are numbered 1, 2, 3, ... and cover the sequence
-/// numbers without gap or overlap, with consistent counts.
+/// Checks that the batches are numbered 1, 2, 3, ..., chained by their
+/// hashes, and cover the sequence numbers without gap or overlap, with
+/// consistent counts.
 fn check_batches(batches: &[BatchRow]) -> Option<Break> {
     let mut last_seq = 0;
     let mut recorded_at = "";
+    let mut prev_hash = GENESIS;
     for (idx, batch) in batches.iter().enumerate() {
+        let computed = batch_hash(prev_hash, batch);
+        if computed != batch.batch_hash {
+            return Some(Break {
+                seq: None,
+                event_id: None,
+                reason: format!(
+                    "batch record {} is changed: its hash is {} but its contents give {computed}",
+                    batch.batch_id, batch.batch_hash
+                ),
+            });
+        }
+        prev_hash = &batch.batch_hash;
         let expected_id = idx as u64 + 1;
         let consistent = batch.batch_id == expected_id
             && batch.first_seq == last_seq + 1

@@ -193,12 +193,12 @@ fn a_ten_megabyte_line() {
     check(
         &path,
         expect![[r#"
-        exit 1
-        1 file: 0 new, 0 duplicate, 2 rejected events in <time>
-        ledger l.db head 199:<hash>
-        rejected $DIR/huge.ndjson: nothing stored
-          $DIR/huge.ndjson:2: line longer than 1048576 bytes; an event is a single line of a few hundred bytes
-        error: 1 of 1 files rejected; nothing of them was stored
-    "#]],
+            exit 1
+            1 file: 0 new, 0 duplicate, 2 rejected events in <time>
+            ledger l.db head 199:<hash>
+            rejected $DIR/huge.ndjson: nothing stored
+              $DIR/huge.ndjson:2: line or record longer than 1048576 bytes; an event is a single line of a few hundred bytes
+            error: 1 of 1 files rejected; nothing of them was stored
+        "#]],
     );
 }

@@ -24,5 +24,6 @@ CREATE TABLE batches (
     source      TEXT NOT NULL,
     n_read      BIGINT NOT NULL,
     n_new       BIGINT NOT NULL,
-    n_duplicate BIGINT NOT NULL
+    n_duplicate BIGINT NOT NULL,
+    batch_hash  TEXT COLLATE "C" NOT NULL
 );

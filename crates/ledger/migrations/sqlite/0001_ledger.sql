@@ -15,7 +15,7 @@ CREATE UNIQUE INDEX events_creates ON events (creates) WHERE creates IS NOT NULL
 CREATE UNIQUE INDEX events_voids ON events (voids) WHERE voids IS NOT NULL;
 CREATE INDEX events_request ON events (request_id) WHERE request_id IS NOT NULL;
 
--- One row per append (one file): who may reproduce "as of" from it.
+-- One row per append (one file), chained like the events.
 CREATE TABLE batches (
     batch_id    INTEGER PRIMARY KEY,
     recorded_at TEXT    NOT NULL,
@@ -25,5 +25,6 @@ CREATE TABLE batches (
     source      TEXT    NOT NULL,
     n_read      INTEGER NOT NULL,
     n_new       INTEGER NOT NULL,
-    n_duplicate INTEGER NOT NULL
+    n_duplicate INTEGER NOT NULL,
+    batch_hash  TEXT    NOT NULL       -- chains the batch rows, see docs/ledger.md
 );

@@ -258,7 +258,20 @@ fn appends_from_many_clients_are_kept_in_one_order() {
         let setup = crate::support::open(&db);
         append_text(&setup, "base", BASE, at(0));
         drop(setup);
+        let appending = std::sync::atomic::AtomicUsize::new(4);
         std::thread::scope(|scope| {
+            // Verification runs meanwhile and must never see a broken chain.
+            let location = db.location().to_owned();
+            let appending = &appending;
+            scope.spawn(move || {
+                let ledger = Ledger::open(&location).unwrap();
+                let mut n_checks = 0;
+                while appending.load(std::sync::atomic::Ordering::SeqCst) > 0 || n_checks == 0 {
+                    let verification = ledger.verify(None).unwrap();
+                    assert!(matches!(verification, Verification::Valid { .. }), "{verification:?}");
+                    n_checks += 1;
+                }
+            });
             for client in 0..4 {
                 let location = db.location().to_owned();
                 scope.spawn(move || {
@@ -275,6 +288,7 @@ fn appends_from_many_clients_are_kept_in_one_order() {
                         let out = ledger.append(read(&text), &options("client", at(1))).unwrap();
                         assert!(render(&out).starts_with("stored"), "{}", render(&out));
                     }
+                    appending.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
                 });
             }
         });

@@ -19,10 +19,11 @@ struct Row {
     values: Vec<Option<String>>,
 }
 
-/// Fills a ledger with the small plan in three batches.
+/// Fills a ledger with the small plan in three batches, with a fourth that
+/// repeats the first (and so adds no event) between the second and third.
 fn fill(ledger: &Ledger, shift: i64) {
     let lines: Vec<&str> = SMALL_PLAN.lines().collect();
-    for (idx, range) in [0..80, 80..150, 150..lines.len()].into_iter().enumerate() {
+    for (idx, range) in [0..80, 80..150, 0..80, 150..lines.len()].into_iter().enumerate() {
         let text = lines[range].join("\n");
         let out = append_text(ledger, "plan", &text, at(shift + 100 * idx as i64));
         assert!(out.starts_with("stored"), "{out}");
@@ -314,7 +315,7 @@ fn a_forged_chain_is_caught_only_by_a_head_held_elsewhere() {
             }
         };
         forge(&format!(
-            "DELETE FROM events WHERE seq > {keep}; DELETE FROM batches WHERE batch_id = 3"
+            "DELETE FROM events WHERE seq > {keep}; DELETE FROM batches WHERE batch_id = 4"
         ));
         let forged = SMALL_PLAN.lines().skip(150).collect::<Vec<_>>().join("\n").replacen(
             "\"served\"",
