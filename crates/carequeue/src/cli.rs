@@ -23,6 +23,52 @@ pub(crate) enum Command {
     Verify(VerifyArgs),
     /// Write the stored events as NDJSON (the inverse of ingest) or CSV.
     Events(EventsArgs),
+    /// Judge every request under a rule set: one row per request and standard.
+    Verdicts(VerdictsArgs),
+    /// List or show the shipped rule sets, or check a rule file.
+    Rules(RulesArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum VerdictsFormat {
+    /// A header, then one row per verdict.
+    Csv,
+    /// One JSON document: `rule_set`, `as_of` and `verdicts`.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerdictsArgs {
+    #[command(flatten)]
+    pub(crate) db: DbArg,
+    /// A shipped rule set (`carequeue rules list`) or the path of a rule file.
+    #[arg(long, value_name = "ID|PATH")]
+    pub(crate) rules: String,
+    /// Judge as of this moment (RFC 3339 with an offset): only the events
+    /// recorded by then count, and "now" is then. Default: now.
+    #[arg(long, value_name = "T", value_parser = parse_moment)]
+    pub(crate) as_of: Option<jiff::Timestamp>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = VerdictsFormat::Csv)]
+    pub(crate) format: VerdictsFormat,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RulesArgs {
+    #[command(subcommand)]
+    pub(crate) command: RulesCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RulesCommand {
+    /// The shipped rule sets.
+    List,
+    /// A rule set's standards and its TOML text; a path is checked first.
+    Show {
+        /// A shipped rule set's id, or the path of a rule file.
+        #[arg(value_name = "ID|PATH")]
+        rules: String,
+    },
 }
 
 /// The ledger to use.

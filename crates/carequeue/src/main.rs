@@ -8,6 +8,8 @@
 mod cli;
 mod events_cmd;
 mod ingest;
+mod rules_cmd;
+mod verdicts;
 mod verify;
 
 use std::io::{self, Write};
@@ -30,6 +32,8 @@ fn main() -> ExitCode {
         Command::Ingest(args) => ingest::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Events(args) => events_cmd::run(&args),
+        Command::Verdicts(args) => verdicts::run(&args),
+        Command::Rules(args) => rules_cmd::run(&args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

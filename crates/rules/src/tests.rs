@@ -307,3 +307,371 @@ fn every_case_outcome_is_exercised() {
     let _ = History::new;
     let _ = Outcome::Met;
 }
+
+/// Parses a rule file and renders the error, or `ok` with its standards.
+#[track_caller]
+fn check_rules(text: &str, expect: expect_test::Expect) {
+    let out = match RuleSet::parse(text, "my-rules.toml") {
+        Ok(rule_set) => {
+            let ids: Vec<String> =
+                rule_set.standards.iter().map(|s| format!("{} {}", s.id, s.limit)).collect();
+            format!("ok: {}", ids.join(", "))
+        }
+        Err(err) => err.to_string(),
+    };
+    expect.assert_eq(&out);
+}
+
+const HEADER: &str = r#"id = "mine"
+name = "Mine"
+jurisdiction = "Somewhere"
+source = "Local rule 1"
+calendar = "us-ca-state"
+time_zone = "America/Los_Angeles"
+threshold = 0.8
+threshold_source = "Local rule 2"
+"#;
+
+fn with_standard(standard: &str) -> String {
+    format!("{HEADER}\n[[standard]]\nid = \"s1\"\nname = \"S\"\nsource = \"Rule 3\"\n{standard}")
+}
+
+#[test]
+fn rule_files() {
+    use expect_test::expect;
+    check_rules(&with_standard("limit = \"5bd\"\nurgency = [\"routine\"]"), expect!["ok: s1 5bd"]);
+    check_rules(
+        &with_standard("limit = \"5 days\""),
+        expect![[
+            r#"my-rules.toml:14:9: expected a limit such as 48h, 10bd, 7d or 6w, found "5 days""#
+        ]],
+    );
+    check_rules(
+        &with_standard("limit = \"0h\""),
+        expect![[
+            r#"my-rules.toml:14:9: expected a limit such as 48h, 10bd, 7d or 6w, found "0h""#
+        ]],
+    );
+    check_rules(
+        &with_standard("limit = \"5bd\"\nurgency = [\"soon\"]"),
+        expect![[
+            r#"my-rules.toml:15:12: field `urgency`: expected one of urgent, routine, found "soon""#
+        ]],
+    );
+    check_rules(
+        &with_standard("limit = \"5bd\"\nprovider_types = [\"therapist\"]"),
+        expect![[
+            r#"my-rules.toml:15:19: field `provider_type`: expected one of psychiatrist, non_physician_mh, sud, primary_care, other, found "therapist""#
+        ]],
+    );
+    check_rules(
+        &with_standard("limit = \"5bd\"\ncalendar = \"us-texas\""),
+        expect![[
+            r#"my-rules.toml:15:12: unknown calendar "us-texas"; the calendars are us-federal, us-ca-state, england-wales"#
+        ]],
+    );
+    check_rules(
+        &with_standard("limit = \"5bd\"\nclock_start = \"referral\""),
+        expect![[
+            r#"my-rules.toml:15:15: expected request or prior_appointment, found "referral""#
+        ]],
+    );
+    check_rules(
+        &with_standard("limit = \"5bd\"\nstop = \"first_booking\""),
+        expect![[
+            r#"my-rules.toml:15:8: expected first_qualifying_offer or first_attended, found "first_booking""#
+        ]],
+    );
+    check_rules(
+        &with_standard("limit = \"5bd\"\neffective_from = \"2022-13-01\""),
+        expect![[r#"my-rules.toml:15:18: expected a date such as 2022-07-01, found "2022-13-01""#]],
+    );
+    check_rules(
+        &with_standard("limit = \"5bd\"\ncolour = \"red\""),
+        expect![
+            "my-rules.toml:15:1: unknown field `colour`, expected one of `id`, `name`, `source`, `urgency`, `provider_types`, `visits`, `prior_auth`, `effective_from`, `effective_until`, `clock_start`, `limit`, `calendar`, `stop`, `threshold`, `qualifying_provider_types`, `group_satisfies_individual`, `out_of_network_qualifies`"
+        ],
+    );
+    check_rules(
+        &with_standard("limit = \"5bd\"\nthreshold = 1.5"),
+        expect!["my-rules.toml:15:13: expected a rate from 0 to 1, found 1.5"],
+    );
+    check_rules(
+        &with_standard(
+            "limit = \"5bd\"\n\n[[standard]]\nid = \"s1\"\nname = \"T\"\nsource = \"R\"\nlimit = \"2d\"",
+        ),
+        expect![[r#"my-rules.toml:17:6: standard "s1" appears twice"#]],
+    );
+    check_rules(&with_standard("name = \"again\""), expect!["my-rules.toml:14:1: duplicate key"]);
+    check_rules(
+        &HEADER.replace("America/Los_Angeles", "Pacific"),
+        expect![[
+            r#"my-rules.toml:6:13: field `time_zone`: expected an IANA time zone name such as America/Los_Angeles, found "Pacific""#
+        ]],
+    );
+    check_rules(HEADER, expect!["my-rules.toml:1:1: a rule set needs at least one [[standard]]"]);
+    check_rules(
+        "id = \"x\"\nname = ",
+        expect!["my-rules.toml:2:8: string values must be quoted, expected literal string"],
+    );
+}
+
+#[test]
+fn every_shipped_rule_set_parses() {
+    for (id, text) in crate::SHIPPED {
+        let rule_set = RuleSet::parse(text, id).unwrap();
+        assert_eq!(rule_set.id, *id);
+        assert!(!rule_set.standards.is_empty());
+        for standard in &rule_set.standards {
+            assert!(standard.source.len() > 10, "{id}/{}: cite the source", standard.id);
+        }
+    }
+}
+
+mod properties {
+    //! The evaluator's laws, on random request histories.
+
+    use events::{Event, Field};
+    use jiff::Timestamp;
+    use jiff::tz::TimeZone;
+    use proptest::prelude::*;
+
+    use super::event;
+    use crate::{RuleSet, assemble, evaluate};
+
+    /// Seconds from 2024-01-01T00:00:00Z.
+    fn at(seconds: i64) -> String {
+        let moment = Timestamp::from_second(1_704_067_200 + seconds).unwrap();
+        events::Instant::new(moment, jiff::tz::Offset::from_hours(-8).unwrap()).to_string()
+    }
+
+    const DAY: i64 = 86_400;
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        Offer { made: i64, lead: i64, group: bool, psychiatrist: bool, oon: bool },
+        Decline { offer: usize },
+        Triage,
+        Extension { made: i64, days: i64 },
+        Close { after: i64, reason: usize },
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            4 => (0..30 * DAY, -DAY..40 * DAY, any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
+                |(made, lead, group, psychiatrist, oon)| Step::Offer { made, lead, group, psychiatrist, oon }
+            ),
+            1 => (0..4usize).prop_map(|offer| Step::Decline { offer }),
+            1 => Just(Step::Triage),
+            1 => (0..20 * DAY, 1..40i64).prop_map(|(made, days)| Step::Extension { made, days }),
+            1 => (0..40 * DAY, 0..4usize).prop_map(|(after, reason)| Step::Close { after, reason }),
+        ]
+    }
+
+    #[derive(Debug, Clone)]
+    struct Scenario {
+        opened: i64,
+        urgent: bool,
+        provider: usize,
+        follow_up: bool,
+        format: usize,
+        steps: Vec<Step>,
+        as_of: i64,
+    }
+
+    fn scenario() -> impl Strategy<Value = Scenario> {
+        (
+            0..300 * DAY,
+            any::<bool>(),
+            0..3usize,
+            any::<bool>(),
+            0..3usize,
+            proptest::collection::vec(step(), 0..8),
+            0..60 * DAY,
+        )
+            .prop_map(|(opened, urgent, provider, follow_up, format, steps, as_of)| {
+                Scenario { opened, urgent, provider, follow_up, format, steps, as_of }
+            })
+    }
+
+    fn build(s: &Scenario) -> Vec<Event> {
+        let providers = ["non_physician_mh", "psychiatrist", "sud"];
+        let formats = ["individual", "group", "any"];
+        let mut out = vec![event(&[
+            (Field::EventId, "e0"),
+            (Field::Type, "request.opened"),
+            (Field::OccurredAt, &at(s.opened)),
+            (Field::RequestId, "r1"),
+            (Field::PatientId, "p1"),
+            (Field::Clinic, "c1"),
+            (Field::Urgency, if s.urgent { "urgent" } else { "routine" }),
+            (Field::ProviderType, providers[s.provider]),
+            (Field::Visit, if s.follow_up { "follow_up" } else { "initial" }),
+            (Field::RequestedFormat, formats[s.format]),
+            (Field::PriorAppointmentAt, &at(s.opened - DAY)),
+        ])];
+        let mut n_offers = 0;
+        for (idx, step) in s.steps.iter().enumerate() {
+            let id = format!("e{}", idx + 1);
+            let base = [(Field::EventId, id.as_str()), (Field::RequestId, "r1")];
+            let mut fields: Vec<(Field, String)> = Vec::new();
+            match step {
+                Step::Offer { made, lead, group, psychiatrist, oon } => {
+                    n_offers += 1;
+                    fields.extend([
+                        (Field::Type, "offer.made".to_owned()),
+                        (Field::OccurredAt, at(s.opened + made)),
+                        (Field::OfferId, format!("o{n_offers}")),
+                        (Field::AppointmentAt, at(s.opened + made + lead)),
+                        (Field::ClinicianId, "d1".to_owned()),
+                        (
+                            Field::ProviderType,
+                            if *psychiatrist { "psychiatrist" } else { providers[s.provider] }
+                                .to_owned(),
+                        ),
+                        (Field::Format, if *group { "group" } else { "individual" }.to_owned()),
+                        (Field::Modality, "video".to_owned()),
+                        (Field::InNetwork, (!oon).to_string()),
+                    ]);
+                }
+                Step::Decline { offer } if *offer < n_offers => fields.extend([
+                    (Field::Type, "offer.declined".to_owned()),
+                    (Field::OccurredAt, at(s.opened + 31 * DAY)),
+                    (Field::OfferId, format!("o{}", offer + 1)),
+                    (Field::Reason, "patient_preference".to_owned()),
+                ]),
+                Step::Decline { .. } => continue,
+                Step::Triage => fields.extend([
+                    (Field::Type, "request.triaged".to_owned()),
+                    (Field::OccurredAt, at(s.opened + DAY)),
+                    (Field::Urgency, "urgent".to_owned()),
+                ]),
+                Step::Extension { made, days } => fields.extend([
+                    (Field::Type, "extension.documented".to_owned()),
+                    (Field::OccurredAt, at(s.opened + made)),
+                    (Field::ClinicianId, "d1".to_owned()),
+                    (Field::ExtendedTo, at(s.opened + days * DAY)),
+                    (Field::Reason, "stable".to_owned()),
+                ]),
+                Step::Close { after, reason } => fields.extend([
+                    (Field::Type, "request.closed".to_owned()),
+                    (Field::OccurredAt, at(s.opened + after)),
+                    (
+                        Field::Reason,
+                        ["served", "withdrawn", "unreachable", "declined_care"][*reason].to_owned(),
+                    ),
+                ]),
+            }
+            let mut all: Vec<(Field, &str)> = base.to_vec();
+            all.extend(fields.iter().map(|(f, v)| (*f, v.as_str())));
+            out.push(event(&all));
+        }
+        out
+    }
+
+    fn verdicts(events: &[Event], rule_set: &RuleSet, as_of: i64) -> Vec<String> {
+        let tz = TimeZone::get("America/Los_Angeles").unwrap();
+        let as_of = Timestamp::from_second(1_704_067_200 + as_of).unwrap();
+        let mut out = Vec::new();
+        for history in assemble(events) {
+            let (mut verdicts, mut problems) = (Vec::new(), Vec::new());
+            evaluate(&history, rule_set, &tz, as_of, &mut verdicts, &mut problems);
+            out.extend(verdicts.iter().map(|v| {
+                format!(
+                    "{} {} {} {} {:?} {}",
+                    v.standard.id, v.outcome, v.clock_start, v.deadline, v.stop_at, v.reasons
+                )
+            }));
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+        #[test]
+        fn verdicts_do_not_depend_on_event_order(s in scenario(), seed in any::<u64>()) {
+            let rule_set = RuleSet::shipped("ca-dmhc").unwrap();
+            let events = build(&s);
+            let mut shuffled = events.clone();
+            // A fixed permutation from the seed.
+            let n = shuffled.len();
+            for idx in (1..n).rev() {
+                let j = (seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(idx as u64) % (idx as u64 + 1)) as usize;
+                shuffled.swap(idx, j);
+            }
+            prop_assert_eq!(verdicts(&events, &rule_set, s.opened + s.as_of), verdicts(&shuffled, &rule_set, s.opened + s.as_of));
+        }
+
+        #[test]
+        fn adding_an_offer_never_undoes_met(s in scenario(), made in 0..30 * DAY, lead in 0..40 * DAY) {
+            let rule_set = RuleSet::shipped("ca-dmhc").unwrap();
+            let events = build(&s);
+            let before = verdicts(&events, &rule_set, s.opened + s.as_of);
+            let mut more = events.clone();
+            more.push(event(&[
+                (Field::EventId, "extra"),
+                (Field::Type, "offer.made"),
+                (Field::OccurredAt, &at(s.opened + made)),
+                (Field::RequestId, "r1"),
+                (Field::OfferId, "extra"),
+                (Field::AppointmentAt, &at(s.opened + made + lead)),
+                (Field::ClinicianId, "d2"),
+                (Field::ProviderType, "psychiatrist"),
+                (Field::Format, "individual"),
+                (Field::Modality, "phone"),
+            ]));
+            let after = verdicts(&more, &rule_set, s.opened + s.as_of);
+            prop_assert_eq!(before.len(), after.len());
+            for (b, a) in before.iter().zip(&after) {
+                if b.split(' ').nth(1) == Some("met") {
+                    prop_assert_eq!(a.split(' ').nth(1), Some("met"), "{} became {}", b, a);
+                }
+            }
+        }
+
+        #[test]
+        fn a_later_as_of_never_undoes_met_or_excluded(s in scenario(), later in 0..60 * DAY) {
+            let rule_set = RuleSet::shipped("ca-dmhc").unwrap();
+            let events = build(&s);
+            let now = verdicts(&events, &rule_set, s.opened + s.as_of);
+            let then = verdicts(&events, &rule_set, s.opened + s.as_of + later);
+            for (n, t) in now.iter().zip(&then) {
+                let outcome = n.split(' ').nth(1);
+                if matches!(outcome, Some("met" | "excluded" | "missed")) {
+                    prop_assert_eq!(n, t);
+                }
+            }
+        }
+
+        #[test]
+        fn a_longer_limit_never_gives_an_earlier_deadline(
+            start in 0..(70 * 365 * DAY),
+            n in 1u32..60,
+            extra in 1u32..30,
+            unit in 0usize..4,
+            calendar_idx in 0usize..3,
+            zone in 0usize..3,
+        ) {
+            let mut rule_set = RuleSet::shipped("ca-dmhc").unwrap();
+            let tz = TimeZone::get(["America/Los_Angeles", "Europe/London", "Pacific/Auckland"][zone]).unwrap();
+            let start = Timestamp::from_second(631_152_000 + start).unwrap();
+            let mut standard = rule_set.standards.remove(0);
+            standard.calendar = calendar::get(calendar::IDS[calendar_idx]).unwrap();
+            let limit = |n: u32| match unit {
+                0 => crate::Limit::Hours(n),
+                1 => crate::Limit::BusinessDays(n),
+                2 => crate::Limit::Days(n),
+                _ => crate::Limit::Weeks(n),
+            };
+            standard.limit = limit(n);
+            let shorter = crate::evaluate::deadline(&standard, start, &tz);
+            standard.limit = limit(n + extra);
+            let longer = crate::evaluate::deadline(&standard, start, &tz);
+            if let (Ok(shorter), Ok(longer)) = (shorter, longer) {
+                prop_assert!(shorter < longer);
+                prop_assert!(shorter >= start);
+            }
+        }
+    }
+}

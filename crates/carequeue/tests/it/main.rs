@@ -6,3 +6,4 @@ mod bad_input;
 mod commands;
 mod crash;
 mod support;
+mod verdicts;
