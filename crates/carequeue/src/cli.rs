@@ -27,6 +27,63 @@ pub(crate) enum Command {
     Verdicts(VerdictsArgs),
     /// List or show the shipped rule sets, or check a rule file.
     Rules(RulesArgs),
+    /// The compliance table per standard, grouped as asked.
+    Report(ReportArgs),
+    /// Open requests by time left to their deadline; overdue ones first.
+    Worklist(WorklistArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct WorklistArgs {
+    #[command(flatten)]
+    pub(crate) db: DbArg,
+    /// A shipped rule set or the path of a rule file.
+    #[arg(long, value_name = "ID|PATH")]
+    pub(crate) rules: String,
+    /// As of this moment (RFC 3339 with an offset). Default: now.
+    #[arg(long, value_name = "T", value_parser = parse_moment)]
+    pub(crate) as_of: Option<jiff::Timestamp>,
+    /// Write CSV instead of a table.
+    #[arg(long)]
+    pub(crate) csv: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReportFormat {
+    /// Aligned columns for a terminal.
+    Table,
+    /// A header, then one row per group and standard.
+    Csv,
+    /// One JSON document (see docs/reports.md).
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    #[command(flatten)]
+    pub(crate) db: DbArg,
+    /// A shipped rule set or the path of a rule file.
+    #[arg(long, value_name = "ID|PATH")]
+    pub(crate) rules: String,
+    /// Group rows by any of clinic, network, provider_type, urgency, month.
+    #[arg(long, value_name = "KEYS", value_delimiter = ',', value_parser = parse_group)]
+    pub(crate) by: Vec<metrics::GroupBy>,
+    /// Report as of this moment (RFC 3339 with an offset). Default: now.
+    #[arg(long, value_name = "T", value_parser = parse_moment)]
+    pub(crate) as_of: Option<jiff::Timestamp>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub(crate) format: ReportFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+}
+
+fn parse_group(text: &str) -> Result<metrics::GroupBy, String> {
+    metrics::GroupBy::parse(text).ok_or_else(|| {
+        let names: Vec<&str> = metrics::GroupBy::ALL.iter().map(|g| g.as_str()).collect();
+        format!("expected one of {}", names.join(", "))
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -8,9 +8,11 @@
 mod cli;
 mod events_cmd;
 mod ingest;
+mod report_cmd;
 mod rules_cmd;
 mod verdicts;
 mod verify;
+mod worklist_cmd;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -34,6 +36,8 @@ fn main() -> ExitCode {
         Command::Events(args) => events_cmd::run(&args),
         Command::Verdicts(args) => verdicts::run(&args),
         Command::Rules(args) => rules_cmd::run(&args),
+        Command::Report(args) => report_cmd::run(&args),
+        Command::Worklist(args) => worklist_cmd::run(&args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

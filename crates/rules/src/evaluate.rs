@@ -146,6 +146,12 @@ pub struct Verdict<'r, 'e> {
     pub stop_event: Option<&'e Event>,
     /// Why.
     pub reasons: Reasons,
+    /// When the first offer suitable for this standard was made, whether
+    /// or not in time (what the reports' wait to first offer measures).
+    pub first_offer_at: Option<Instant>,
+    /// The booked time of the first attended appointment at or after the
+    /// clock start, whether or not in time.
+    pub first_attended_at: Option<Instant>,
 }
 
 /// A request that could not be judged under a standard.
@@ -382,11 +388,12 @@ pub fn evaluate<'r, 'e>(
         if facts.any_group_for_individual {
             reasons.insert(Reasons::GROUP_FOR_INDIVIDUAL);
         }
+        let (offer_stop, first_offer_at) =
+            qualifying_offer(standard, history, &facts, start, last, &mut reasons);
+        let attended = first_attended(history, start);
         let stop = match standard.stop {
-            Stop::FirstQualifyingOffer => {
-                qualifying_offer(standard, history, &facts, start, last, &mut reasons)
-            }
-            Stop::FirstAttended => first_attended(history, start),
+            Stop::FirstQualifyingOffer => offer_stop,
+            Stop::FirstAttended => attended,
         };
         let (outcome, stop_at, stop_event) = match stop {
             Some((at, event)) if at <= last => (Outcome::Met, Some(local(at, tz)), Some(event)),
@@ -420,6 +427,8 @@ pub fn evaluate<'r, 'e>(
             stop_at,
             stop_event,
             reasons,
+            first_offer_at: first_offer_at.map(|at| local(at, tz)),
+            first_attended_at: attended.map(|(at, _)| local(at, tz)),
         });
     }
 }
@@ -430,7 +439,9 @@ fn excludes(reason: CloseReason) -> bool {
 
 /// The first offer that stops the clock: made by the deadline, for an
 /// appointment no earlier than the offer and the clock start and no later
-/// than the deadline, of a qualifying provider type and format.
+/// than the deadline, of a qualifying provider type and format. Also returns
+/// when the first suitable offer was made at any time, deadline or not (the
+/// wait that the reports measure).
 fn qualifying_offer<'e>(
     standard: &Standard,
     history: &History<'e>,
@@ -438,10 +449,11 @@ fn qualifying_offer<'e>(
     start: Timestamp,
     last: Timestamp,
     reasons: &mut Reasons,
-) -> Option<(Timestamp, &'e Event)> {
+) -> (Option<(Timestamp, &'e Event)>, Option<Timestamp>) {
     let request = history.request;
     let individual = request.requested_format == RequestedFormat::Individual;
     let qualifying = &standard.qualifying;
+    let mut first_suitable = None;
     for offer in &facts.offers {
         if offer.at < offer.made {
             reasons.insert(Reasons::OFFER_FOR_PAST_TIME);
@@ -454,13 +466,11 @@ fn qualifying_offer<'e>(
         let format_ok =
             !(individual && offer.format == Format::Group) || qualifying.group_satisfies_individual;
         let network_ok = offer.in_network || qualifying.out_of_network;
-        if offer.made <= last
-            && offer.at >= start
-            && offer.at <= last
-            && provider_ok
-            && format_ok
-            && network_ok
-        {
+        if !(offer.at >= start && provider_ok && format_ok && network_ok) {
+            continue;
+        }
+        first_suitable.get_or_insert(offer.made);
+        if offer.made <= last && offer.at <= last {
             match offer.declined {
                 Some(DeclineReason::PatientPreference) => {
                     reasons.insert(Reasons::PATIENT_PREFERENCE)
@@ -471,10 +481,10 @@ fn qualifying_offer<'e>(
             if !offer.in_network {
                 reasons.insert(Reasons::OUT_OF_NETWORK);
             }
-            return Some((offer.made, offer.event));
+            return (Some((offer.made, offer.event)), first_suitable);
         }
     }
-    None
+    (None, first_suitable)
 }
 
 /// The first attended appointment at or after the clock start, by its

@@ -1,0 +1,229 @@
+//! `carequeue report`: the compliance table as a table, CSV or JSON.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+
+use anyhow::{Context, Result};
+use events::Event;
+use ledger::Ledger;
+use metrics::{Report, Row};
+
+use crate::Outcome;
+use crate::cli::{ReportArgs, ReportFormat};
+
+/// The events recorded by `as_of`, voided ones left out.
+pub(crate) fn events_as_of(ledger: &Ledger, as_of: jiff::Timestamp) -> Result<Vec<Event>> {
+    let mut events = Vec::new();
+    ledger.for_each_event(Some(as_of), |stored| {
+        if stored.voided_by.is_none() {
+            events.push(stored.event);
+        }
+        Ok(())
+    })?;
+    Ok(events)
+}
+
+pub(crate) fn run(args: &ReportArgs) -> Result<Outcome> {
+    let rule_set = crate::rules_cmd::load(&args.rules)?;
+    let as_of = args.as_of.unwrap_or_else(jiff::Timestamp::now);
+    let ledger = Ledger::open(&args.db.db)?;
+    let events = events_as_of(&ledger, as_of)?;
+    let report = metrics::report(&events, &rule_set, as_of, &args.by);
+    let mut out: Box<dyn Write> = match &args.out {
+        Some(path) => Box::new(BufWriter::new(
+            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(BufWriter::new(io::stdout().lock())),
+    };
+    match args.format {
+        ReportFormat::Table => write_table(&mut out, &report)?,
+        ReportFormat::Csv => write_csv(&mut out, &report)?,
+        ReportFormat::Json => write_json(&mut out, &report)?,
+    }
+    out.flush().context("write report")?;
+    Ok(Outcome::Success)
+}
+
+fn number(value: Option<f64>, decimals: usize) -> String {
+    value.map_or_else(String::new, |v| format!("{v:.decimals$}"))
+}
+
+/// The columns after the group keys: (header, value).
+fn columns(row: &Row) -> Vec<(&'static str, String)> {
+    vec![
+        ("standard", row.standard.clone()),
+        ("requests", row.requests.to_string()),
+        ("met", row.met.to_string()),
+        ("missed", row.missed.to_string()),
+        ("open_within", row.open_within.to_string()),
+        ("open_overdue", row.open_overdue.to_string()),
+        ("excluded", row.excluded.to_string()),
+        ("rate", number(row.rate, 4)),
+        ("threshold", number(Some(row.threshold), 2)),
+        ("wait_p50_days", number(row.wait_p50_days, 1)),
+        ("wait_p90_days", number(row.wait_p90_days, 1)),
+        ("wait_p50_business_days", number(row.wait_p50_business_days, 0)),
+        ("wait_p90_business_days", number(row.wait_p90_business_days, 0)),
+        ("attended_p50_days", number(row.attended_p50_days, 1)),
+        ("attended_p90_days", number(row.attended_p90_days, 1)),
+        ("extensions", row.extensions.to_string()),
+        ("declines_patient_preference", row.declines_patient_preference.to_string()),
+        ("out_of_network", row.out_of_network.to_string()),
+        ("group_for_individual", row.group_for_individual.to_string()),
+        ("harm_while_waiting", row.harm_while_waiting.to_string()),
+    ]
+}
+
+fn write_csv(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+    let mut header: Vec<&str> = report.by.iter().map(|g| g.as_str()).collect();
+    let blank = Row { keys: Vec::new(), ..empty_row() };
+    header.extend(columns(&blank).iter().map(|(h, _)| *h));
+    writeln!(out, "{}", header.join(","))?;
+    for row in &report.rows {
+        let mut cells: Vec<String> = row.keys.clone();
+        cells.extend(columns(row).into_iter().map(|(_, v)| v));
+        writeln!(out, "{}", cells.join(","))?;
+    }
+    Ok(())
+}
+
+fn write_table(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} as of {}; rate = met / (met + missed + open_overdue); waits in days to the first \
+         suitable offer (Kaplan-Meier, still-waiting requests censored)",
+        report.rule_set,
+        ledger::format_recorded_at(report.as_of)
+    )?;
+    let mut header: Vec<String> = report.by.iter().map(|g| g.as_str().to_owned()).collect();
+    let shown = [
+        "standard",
+        "requests",
+        "met",
+        "missed",
+        "open_within",
+        "open_overdue",
+        "excluded",
+        "rate",
+        "wait_p50_days",
+        "wait_p90_days",
+    ];
+    header.extend(shown.iter().map(|s| (*s).to_owned()));
+    let mut lines: Vec<Vec<String>> = vec![header];
+    for row in &report.rows {
+        let mut cells = row.keys.clone();
+        let cols = columns(row);
+        for name in shown {
+            let value =
+                cols.iter().find(|(h, _)| *h == name).map(|(_, v)| v.clone()).unwrap_or_default();
+            cells.push(if name == "rate" && !value.is_empty() {
+                format!("{:.1}%", value.parse::<f64>().unwrap_or(0.0) * 100.0)
+            } else {
+                value
+            });
+        }
+        lines.push(cells);
+    }
+    let n_cols = lines[0].len();
+    let widths: Vec<usize> = (0..n_cols)
+        .map(|c| lines.iter().map(|l| l[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    for line in &lines {
+        let cells: Vec<String> = line
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(idx, (cell, width))| {
+                if idx < report.by.len() + 1 {
+                    format!("{cell:<width$}")
+                } else {
+                    format!("{cell:>width$}")
+                }
+            })
+            .collect();
+        writeln!(out, "{}", cells.join("  ").trim_end())?;
+    }
+    Ok(())
+}
+
+fn json_number(value: Option<f64>) -> String {
+    value
+        .filter(|v| v.is_finite())
+        .map_or_else(|| "null".to_owned(), |v| format!("{}", (v * 1e6).round() / 1e6))
+}
+
+fn write_json(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+    let by: Vec<String> = report.by.iter().map(|g| format!("\"{g}\"")).collect();
+    write!(
+        out,
+        "{{\"rule_set\":\"{}\",\"as_of\":\"{}\",\"by\":[{}],\"rows\":[",
+        report.rule_set,
+        ledger::format_recorded_at(report.as_of),
+        by.join(",")
+    )?;
+    for (idx, row) in report.rows.iter().enumerate() {
+        if idx > 0 {
+            write!(out, ",")?;
+        }
+        write!(out, "\n{{")?;
+        for (group, key) in report.by.iter().zip(&row.keys) {
+            write!(out, "\"{group}\":{},", serde_json::to_string(key).unwrap_or_default())?;
+        }
+        write!(
+            out,
+            "\"standard\":\"{}\",\"requests\":{},\"met\":{},\"missed\":{},\"open_within\":{},\
+             \"open_overdue\":{},\"excluded\":{},\"rate\":{},\"threshold\":{},\"wait_p50_days\":{},\
+             \"wait_p90_days\":{},\"wait_p50_business_days\":{},\"wait_p90_business_days\":{},\
+             \"attended_p50_days\":{},\"attended_p90_days\":{},\"extensions\":{},\
+             \"declines_patient_preference\":{},\"out_of_network\":{},\"group_for_individual\":{},\
+             \"harm_while_waiting\":{}}}",
+            row.standard,
+            row.requests,
+            row.met,
+            row.missed,
+            row.open_within,
+            row.open_overdue,
+            row.excluded,
+            json_number(row.rate),
+            json_number(Some(row.threshold)),
+            json_number(row.wait_p50_days),
+            json_number(row.wait_p90_days),
+            json_number(row.wait_p50_business_days),
+            json_number(row.wait_p90_business_days),
+            json_number(row.attended_p50_days),
+            json_number(row.attended_p90_days),
+            row.extensions,
+            row.declines_patient_preference,
+            row.out_of_network,
+            row.group_for_individual,
+            row.harm_while_waiting
+        )?;
+    }
+    writeln!(out, "\n]}}")
+}
+
+fn empty_row() -> Row {
+    Row {
+        keys: Vec::new(),
+        standard: String::new(),
+        requests: 0,
+        met: 0,
+        missed: 0,
+        open_within: 0,
+        open_overdue: 0,
+        excluded: 0,
+        rate: None,
+        threshold: 0.0,
+        wait_p50_days: None,
+        wait_p90_days: None,
+        wait_p50_business_days: None,
+        wait_p90_business_days: None,
+        attended_p50_days: None,
+        attended_p90_days: None,
+        extensions: 0,
+        declines_patient_preference: 0,
+        out_of_network: 0,
+        group_for_individual: 0,
+        harm_while_waiting: 0,
+    }
+}
