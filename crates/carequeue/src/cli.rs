@@ -56,6 +56,8 @@ pub(crate) enum ReportFormat {
     Csv,
     /// One JSON document (see docs/reports.md).
     Json,
+    /// One self-contained HTML file with charts (use with --out).
+    Html,
 }
 
 #[derive(Debug, Args)]

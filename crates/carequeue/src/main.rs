@@ -7,6 +7,7 @@
 
 mod cli;
 mod events_cmd;
+mod html;
 mod ingest;
 mod report_cmd;
 mod rules_cmd;

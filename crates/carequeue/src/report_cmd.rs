@@ -6,29 +6,40 @@ use std::io::{self, BufWriter, Write};
 use anyhow::{Context, Result};
 use events::Event;
 use ledger::Ledger;
-use metrics::{Report, Row};
+use metrics::{Entry, Report, Row};
 
 use crate::Outcome;
 use crate::cli::{ReportArgs, ReportFormat};
 
-/// The events recorded by `as_of`, voided ones left out.
-pub(crate) fn events_as_of(ledger: &Ledger, as_of: jiff::Timestamp) -> Result<Vec<Event>> {
-    let mut events = Vec::new();
+/// The entries recorded by `as_of`, with voids as they stood then.
+pub(crate) fn entries_as_of(ledger: &Ledger, as_of: jiff::Timestamp) -> Result<Vec<Entry>> {
+    let mut entries = Vec::new();
     ledger.for_each_event(Some(as_of), |stored| {
-        if stored.voided_by.is_none() {
-            events.push(stored.event);
-        }
+        entries.push(Entry {
+            event: stored.event,
+            recorded_at: stored.recorded_at,
+            voided_by: stored.voided_by.map(|id| id.to_string()),
+        });
         Ok(())
     })?;
-    Ok(events)
+    Ok(entries)
+}
+
+/// The events of `entries` that are not voided.
+pub(crate) fn live(entries: &[Entry]) -> Vec<&Event> {
+    entries.iter().filter(|e| e.voided_by.is_none()).map(|e| &e.event).collect()
 }
 
 pub(crate) fn run(args: &ReportArgs) -> Result<Outcome> {
     let rule_set = crate::rules_cmd::load(&args.rules)?;
     let as_of = args.as_of.unwrap_or_else(jiff::Timestamp::now);
     let ledger = Ledger::open(&args.db.db)?;
-    let events = events_as_of(&ledger, as_of)?;
-    let report = metrics::report(&events, &rule_set, as_of, &args.by);
+    let entries = entries_as_of(&ledger, as_of)?;
+    let chain = match ledger.verify(None)? {
+        ledger::Verification::Valid { .. } => None,
+        ledger::Verification::Broken(broken) => Some(broken.to_string()),
+    };
+    let report = metrics::report(&entries, &rule_set, as_of, &args.by, chain.as_deref());
     let mut out: Box<dyn Write> = match &args.out {
         Some(path) => Box::new(BufWriter::new(
             File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
@@ -39,6 +50,9 @@ pub(crate) fn run(args: &ReportArgs) -> Result<Outcome> {
         ReportFormat::Table => write_table(&mut out, &report)?,
         ReportFormat::Csv => write_csv(&mut out, &report)?,
         ReportFormat::Json => write_json(&mut out, &report)?,
+        ReportFormat::Html => {
+            out.write_all(crate::html::render(&report, &rule_set, chain.is_none()).as_bytes())?
+        }
     }
     out.flush().context("write report")?;
     Ok(Outcome::Success)
@@ -95,6 +109,25 @@ fn write_table(out: &mut dyn Write, report: &Report) -> io::Result<()> {
         report.rule_set,
         ledger::format_recorded_at(report.as_of)
     )?;
+    write_rows(out, report)?;
+    writeln!(out)?;
+    writeln!(out, "integrity checks:")?;
+    for finding in &report.integrity {
+        let listed: Vec<&str> = finding.events.iter().take(5).map(String::as_str).collect();
+        let more = finding.events.len().saturating_sub(listed.len());
+        writeln!(
+            out,
+            "  {:<26} {:>6}  {}{}",
+            finding.check,
+            finding.events.len(),
+            listed.join(" "),
+            if more > 0 { format!(" ... and {more} more") } else { String::new() }
+        )?;
+    }
+    Ok(())
+}
+
+fn write_rows(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     let mut header: Vec<String> = report.by.iter().map(|g| g.as_str().to_owned()).collect();
     let shown = [
         "standard",
@@ -199,6 +232,71 @@ fn write_json(out: &mut dyn Write, report: &Report) -> io::Result<()> {
             row.harm_while_waiting
         )?;
     }
+    write!(out, "\n],\"integrity\":[")?;
+    for (idx, finding) in report.integrity.iter().enumerate() {
+        if idx > 0 {
+            write!(out, ",")?;
+        }
+        write!(
+            out,
+            "\n{{\"check\":\"{}\",\"description\":{},\"count\":{},\"events\":{}}}",
+            finding.check,
+            serde_json::to_string(finding.description).unwrap_or_default(),
+            finding.events.len(),
+            serde_json::to_string(&finding.events).unwrap_or_default()
+        )?;
+    }
+    let access = &report.access;
+    write!(out, "\n],\"third_next_available\":[")?;
+    for (idx, row) in access.third_next_available.iter().enumerate() {
+        if idx > 0 {
+            write!(out, ",")?;
+        }
+        let days = row.days.map_or_else(|| "null".to_owned(), |d| d.to_string());
+        write!(
+            out,
+            "\n{{\"clinic\":\"{}\",\"provider_type\":\"{}\",\"date\":\"{}\",\"days\":{days}}}",
+            row.clinic, row.provider_type, row.date
+        )?;
+    }
+    write!(out, "\n],\"open_age\":[")?;
+    for (idx, row) in access.open_age.iter().enumerate() {
+        if idx > 0 {
+            write!(out, ",")?;
+        }
+        write!(
+            out,
+            "\n{{\"provider_type\":\"{}\",\"band\":\"{}\",\"requests\":{}}}",
+            row.provider_type, row.band, row.requests
+        )?;
+    }
+    write!(out, "\n],\"follow_up_gaps\":[")?;
+    for (idx, row) in access.follow_up_gaps.iter().enumerate() {
+        if idx > 0 {
+            write!(out, ",")?;
+        }
+        write!(
+            out,
+            "\n{{\"clinic\":\"{}\",\"month\":\"{}\",\"gaps\":{},\"p50_days\":{},\"p90_days\":{},\"over_14_days\":{}}}",
+            row.clinic,
+            row.month,
+            row.gaps,
+            json_number(row.p50_days),
+            json_number(row.p90_days),
+            row.over_14_days
+        )?;
+    }
+    write!(out, "\n],\"new_vs_returning\":[")?;
+    for (idx, row) in access.new_vs_returning.iter().enumerate() {
+        if idx > 0 {
+            write!(out, ",")?;
+        }
+        write!(
+            out,
+            "\n{{\"clinic\":\"{}\",\"month\":\"{}\",\"new_patients\":{},\"returning\":{}}}",
+            row.clinic, row.month, row.new_patients, row.returning
+        )?;
+    }
     writeln!(out, "\n]}}")
 }
 
@@ -225,5 +323,6 @@ fn empty_row() -> Row {
         out_of_network: 0,
         group_for_individual: 0,
         harm_while_waiting: 0,
+        wait_histogram: [0; metrics::WAIT_BINS.len() + 1],
     }
 }

@@ -24,8 +24,8 @@ pub(crate) fn run(args: &WorklistArgs) -> Result<Outcome> {
     let rule_set = crate::rules_cmd::load(&args.rules)?;
     let as_of = args.as_of.unwrap_or_else(jiff::Timestamp::now);
     let ledger = Ledger::open(&args.db.db)?;
-    let events = crate::report_cmd::events_as_of(&ledger, as_of)?;
-    let items = metrics::worklist(&events, &rule_set, as_of);
+    let entries = crate::report_cmd::entries_as_of(&ledger, as_of)?;
+    let items = metrics::worklist(&crate::report_cmd::live(&entries), &rule_set, as_of);
     let mut out = BufWriter::new(io::stdout().lock());
     if args.csv {
         writeln!(

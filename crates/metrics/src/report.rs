@@ -105,7 +105,21 @@ pub struct Row {
     pub group_for_individual: u64,
     /// Harm reported before the request's first attended visit.
     pub harm_while_waiting: u64,
+    /// Waits to the first suitable offer, counted in the bins of
+    /// [`WAIT_BINS`], then those still waiting (censored) last.
+    pub wait_histogram: [u64; WAIT_BINS.len() + 1],
 }
+
+/// The bins of [`Row::wait_histogram`]: the upper bound in days, inclusive,
+/// and the label.
+pub const WAIT_BINS: [(f64, &str); 6] = [
+    (2.0, "0-2"),
+    (7.0, "3-7"),
+    (14.0, "8-14"),
+    (30.0, "15-30"),
+    (60.0, "31-60"),
+    (f64::INFINITY, "over 60"),
+];
 
 /// The clinic facts a report needs.
 #[derive(Debug, Clone)]
@@ -183,12 +197,14 @@ fn wait(start: Timestamp, end: Option<Timestamp>, censor: Timestamp) -> Wait {
 }
 
 /// Builds the compliance table of a report.
+/// Builds the compliance table of a report, and lists the extensions
+/// recorded after their deadline.
 pub(crate) fn compliance(
-    events: &[Event],
+    events: &[&Event],
     rule_set: &RuleSet,
     as_of: Timestamp,
     by: &[GroupBy],
-) -> Vec<Row> {
+) -> (Vec<Row>, Vec<String>) {
     let mut clinics: HashMap<&str, Clinic> = HashMap::new();
     for event in events {
         if let Body::ClinicRegistered(c) = &event.body {
@@ -202,7 +218,8 @@ pub(crate) fn compliance(
     let mut groups: BTreeMap<(Vec<String>, usize), Accum> = BTreeMap::new();
     let mut verdicts: Vec<Verdict<'_, '_>> = Vec::new();
     let mut problems = Vec::new();
-    for history in assemble(events) {
+    let mut late_extensions = Vec::new();
+    for history in assemble(events.iter().copied()) {
         let clinic_id = history.request.clinic.as_str();
         let clinic = clinics.get(clinic_id).unwrap_or(&unregistered);
         verdicts.clear();
@@ -226,6 +243,16 @@ pub(crate) fn compliance(
             })
             .collect();
         for verdict in &verdicts {
+            if verdict.reasons.contains(Reasons::LATE_EXTENSION) {
+                for event in &history.events {
+                    if matches!(event.body, Body::ExtensionDocumented(_))
+                        && event.occurred_at.timestamp() > verdict.deadline.timestamp()
+                        && !late_extensions.contains(&event.event_id.to_string())
+                    {
+                        late_extensions.push(event.event_id.to_string());
+                    }
+                }
+            }
             let standard_idx = rule_set
                 .standards
                 .iter()
@@ -264,13 +291,25 @@ pub(crate) fn compliance(
                 facts.harm.iter().filter(|h| **h >= start && **h < visit).count() as u64;
         }
     }
-    groups
+    let rows = groups
         .into_iter()
         .map(|((keys, standard_idx), mut a)| {
             let standard = &rule_set.standards[standard_idx];
             let [met, missed, open_within, open_overdue, excluded] = a.counts;
             let denominator = met + missed + open_overdue;
             a.offer_business_days.retain(|w| !w.length.is_nan());
+            let mut wait_histogram = [0u64; WAIT_BINS.len() + 1];
+            for wait in &a.offer_days {
+                let bin = if wait.ended {
+                    WAIT_BINS
+                        .iter()
+                        .position(|(max, _)| wait.length <= *max)
+                        .unwrap_or(WAIT_BINS.len() - 1)
+                } else {
+                    WAIT_BINS.len()
+                };
+                wait_histogram[bin] += 1;
+            }
             Row {
                 keys,
                 standard: standard.id.clone(),
@@ -293,7 +332,9 @@ pub(crate) fn compliance(
                 out_of_network: a.out_of_network,
                 group_for_individual: a.group_for_individual,
                 harm_while_waiting: a.harm_while_waiting,
+                wait_histogram,
             }
         })
-        .collect()
+        .collect();
+    (rows, late_extensions)
 }

@@ -8,14 +8,28 @@ use rules::RuleSet;
 
 use crate::{GroupBy, Wait, km_quantile, report, worklist};
 
-fn plan() -> Vec<events::Event> {
+/// The example plan as the ledger would give it, everything recorded at
+/// 2024-01-13T00:00:00Z.
+fn plan() -> Vec<crate::Entry> {
     let text = include_str!("../../../examples/small-plan.ndjson");
     let events: Vec<events::Event> =
         formats::Reader::new(text.as_bytes(), "plan").unwrap().map(|r| r.unwrap().value).collect();
-    // The ledger leaves voided events out of reports; so does this test.
-    let voided: Vec<String> =
-        events.iter().filter_map(|e| e.voids().map(|id| id.to_string())).collect();
-    events.into_iter().filter(|e| !voided.contains(&e.event_id.to_string())).collect()
+    let voids: Vec<(String, String)> = events
+        .iter()
+        .filter_map(|e| e.voids().map(|id| (id.to_string(), e.event_id.to_string())))
+        .collect();
+    events
+        .into_iter()
+        .map(|event| {
+            let voided_by =
+                voids.iter().find(|(t, _)| *t == event.event_id.as_str()).map(|(_, v)| v.clone());
+            crate::Entry { event, recorded_at: "2024-01-13T00:00:00Z".parse().unwrap(), voided_by }
+        })
+        .collect()
+}
+
+fn live(entries: &[crate::Entry]) -> Vec<&events::Event> {
+    entries.iter().filter(|e| e.voided_by.is_none()).map(|e| &e.event).collect()
 }
 
 fn render(rows: &[crate::Row]) -> String {
@@ -33,7 +47,7 @@ fn render(rows: &[crate::Row]) -> String {
 }
 
 #[test]
-fn compliance_table_of_the_example_plan() {
+fn report_of_the_example_plan() {
     let rule_set = RuleSet::shipped("ca-dmhc").unwrap();
     // As of 2024-02-20: every deadline has passed.
     let as_of: Timestamp = "2024-02-20T00:00:00Z".parse().unwrap();
@@ -43,14 +57,73 @@ fn compliance_table_of_the_example_plan() {
         [] psychiatrist-15bd n=1 met=0 missed=0 within=0 overdue=1 excluded=0 rate=Some(0.0) p50=None p90=None ext=1 pp=0 oon=0 group=0 harm=0
         [] non-physician-10bd n=7 met=3 missed=1 within=0 overdue=2 excluded=1 rate=Some(0.5) p50=None p90=None ext=0 pp=1 oon=0 group=1 harm=0
         [] sb221-follow-up-10bd n=1 met=1 missed=0 within=0 overdue=0 excluded=0 rate=Some(1.0) p50=Some(0.05) p90=Some(0.05) ext=0 pp=0 oon=0 group=0 harm=0
-    "#]].assert_eq(&render(&report(&events, &rule_set, as_of, &[]).rows));
+    "#]].assert_eq(&render(&report(&events, &rule_set, as_of, &[], None).rows));
+    let grouped = report(&events, &rule_set, as_of, &[GroupBy::Clinic, GroupBy::Urgency], None);
     expect![[r#"
         ["bkn", "urgent"] urgent-48h n=1 met=1 missed=0 within=0 overdue=0 excluded=0 rate=Some(1.0) p50=Some(0.02) p90=Some(0.02) ext=0 pp=0 oon=0 group=0 harm=0
         ["oak", "routine"] psychiatrist-15bd n=1 met=0 missed=0 within=0 overdue=1 excluded=0 rate=Some(0.0) p50=None p90=None ext=1 pp=0 oon=0 group=0 harm=0
         ["oak", "routine"] non-physician-10bd n=7 met=3 missed=1 within=0 overdue=2 excluded=1 rate=Some(0.5) p50=None p90=None ext=0 pp=1 oon=0 group=1 harm=0
         ["oak", "routine"] sb221-follow-up-10bd n=1 met=1 missed=0 within=0 overdue=0 excluded=0 rate=Some(1.0) p50=Some(0.05) p90=Some(0.05) ext=0 pp=0 oon=0 group=0 harm=0
         ["oak", "urgent"] urgent-48h n=2 met=1 missed=1 within=0 overdue=0 excluded=0 rate=Some(0.5) p50=Some(0.01) p90=Some(2.08) ext=0 pp=0 oon=1 group=0 harm=1
-    "#]].assert_eq(&render(&report(&events, &rule_set, as_of, &[GroupBy::Clinic, GroupBy::Urgency]).rows));
+    "#]].assert_eq(&render(&grouped.rows));
+    let findings: String =
+        grouped.integrity.iter().map(|f| format!("{} {:?}\n", f.check, f.events)).collect();
+    expect![[r#"
+        late_entry ["ex-0001", "ex-0002", "ex-0003", "ex-0004", "ex-0005", "ex-0006", "ex-0007", "ex-0008", "ex-0009", "ex-0010", "ex-0011", "ex-0012", "ex-0013", "ex-0014", "ex-0015", "ex-0016", "ex-0017", "ex-0018", "ex-0019", "ex-0020", "ex-0021", "ex-0022", "ex-0023", "ex-0024", "ex-0025", "ex-0026", "ex-0027", "ex-0028", "ex-0029", "ex-0030", "ex-0031", "ex-0032", "ex-0033", "ex-0034", "ex-0035", "ex-0036", "ex-0037", "ex-0038", "ex-0039", "ex-0040", "ex-0041", "ex-0042", "ex-0043", "ex-0044", "ex-0045", "ex-0046", "ex-0047", "ex-0048", "ex-0049", "ex-0050", "ex-0051", "ex-0052", "ex-0053", "ex-0054", "ex-0055", "ex-0056", "ex-0057", "ex-0058", "ex-0059", "ex-0060", "ex-0061", "ex-0062", "ex-0063", "ex-0064", "ex-0065", "ex-0066", "ex-0067", "ex-0068", "ex-0069", "ex-0070", "ex-0071", "ex-0072", "ex-0073", "ex-0074", "ex-0075", "ex-0076", "ex-0077", "ex-0078", "ex-0079", "ex-0080", "ex-0081", "ex-0082", "ex-0083", "ex-0084", "ex-0085", "ex-0086", "ex-0087", "ex-0088", "ex-0089", "ex-0090", "ex-0091", "ex-0092", "ex-0093", "ex-0094", "ex-0095", "ex-0096", "ex-0097", "ex-0098", "ex-0099", "ex-0100", "ex-0101", "ex-0102", "ex-0103", "ex-0104", "ex-0105", "ex-0106", "ex-0107", "ex-0108", "ex-0109", "ex-0110", "ex-0111", "ex-0112", "ex-0113", "ex-0114", "ex-0115", "ex-0116", "ex-0117", "ex-0118", "ex-0119", "ex-0120", "ex-0121", "ex-0122", "ex-0123", "ex-0124", "ex-0125", "ex-0126", "ex-0127", "ex-0128", "ex-0129", "ex-0130", "ex-0131", "ex-0132", "ex-0133", "ex-0134", "ex-0135", "ex-0136", "ex-0137", "ex-0138", "ex-0139", "ex-0140", "ex-0141", "ex-0142", "ex-0143", "ex-0144", "ex-0145", "ex-0146", "ex-0147", "ex-0148", "ex-0149", "ex-0150", "ex-0151", "ex-0152", "ex-0153", "ex-0154", "ex-0155", "ex-0156", "ex-0157", "ex-0158", "ex-0159", "ex-0160", "ex-0161", "ex-0164", "ex-0165", "ex-0166", "ex-0167", "ex-0168", "ex-0169", "ex-0170", "ex-0171", "ex-0172", "ex-0174", "ex-0175", "ex-0176", "ex-0179", "ex-0181", "ex-0183", "ex-0185", "ex-0190"]
+        offer_for_past_time []
+        slot_never_published []
+        slot_already_taken []
+        opened_at_booking []
+        clock_reset []
+        extension_after_deadline []
+        voided_events ["ex-0198"]
+        ledger_chain []
+    "#]].assert_eq(&findings);
+    let access = &grouped.access;
+    let tna: String = access
+        .third_next_available
+        .iter()
+        .filter(|r| r.date.day() % 7 == 1)
+        .map(|r| format!("{} {} {} {:?}\n", r.clinic, r.provider_type, r.date, r.days))
+        .collect();
+    expect![[r#"
+        bkn non_physician_mh 2024-01-08 Some(2)
+        bkn non_physician_mh 2024-01-15 Some(2)
+        bkn non_physician_mh 2024-01-22 Some(2)
+        bkn non_physician_mh 2024-01-29 None
+        bkn non_physician_mh 2024-02-01 None
+        bkn non_physician_mh 2024-02-08 None
+        bkn non_physician_mh 2024-02-15 None
+        oak non_physician_mh 2024-01-08 Some(1)
+        oak non_physician_mh 2024-01-15 Some(1)
+        oak non_physician_mh 2024-01-22 Some(1)
+        oak non_physician_mh 2024-01-29 None
+        oak non_physician_mh 2024-02-01 None
+        oak non_physician_mh 2024-02-08 None
+        oak non_physician_mh 2024-02-15 None
+        oak psychiatrist 2024-01-08 Some(2)
+        oak psychiatrist 2024-01-15 Some(2)
+        oak psychiatrist 2024-01-22 Some(2)
+        oak psychiatrist 2024-01-29 None
+        oak psychiatrist 2024-02-01 None
+        oak psychiatrist 2024-02-08 None
+        oak psychiatrist 2024-02-15 None
+        oak sud 2024-01-08 Some(2)
+        oak sud 2024-01-15 Some(2)
+        oak sud 2024-01-22 Some(2)
+        oak sud 2024-01-29 None
+        oak sud 2024-02-01 None
+        oak sud 2024-02-08 None
+        oak sud 2024-02-15 None
+    "#]]
+    .assert_eq(&tna);
+    expect![[r#"
+        [AgeRow { provider_type: "non_physician_mh", band: "31-60", requests: 5 }, AgeRow { provider_type: "psychiatrist", band: "31-60", requests: 1 }, AgeRow { provider_type: "sud", band: "31-60", requests: 1 }]
+        []
+        [ShareRow { clinic: "bkn", month: "2024-01", new_patients: 1, returning: 0 }, ShareRow { clinic: "oak", month: "2024-01", new_patients: 5, returning: 0 }]"#]].assert_eq(&format!(
+        "{:?}\n{:?}\n{:?}",
+        access.open_age, access.follow_up_gaps, access.new_vs_returning
+    ));
 }
 
 #[test]
@@ -58,7 +131,7 @@ fn worklist_of_the_example_plan() {
     let rule_set = RuleSet::shipped("ca-dmhc").unwrap();
     let events = plan();
     let render = |as_of: &str| {
-        let items = worklist(&events, &rule_set, as_of.parse().unwrap());
+        let items = worklist(&live(&events), &rule_set, as_of.parse().unwrap());
         items
             .iter()
             .map(|i| {

@@ -33,7 +33,7 @@ pub struct WorkItem {
 
 /// The open requests as of `as_of`, most urgent first: overdue ones first,
 /// longest overdue first, then by time left.
-pub fn worklist(events: &[Event], rule_set: &RuleSet, as_of: Timestamp) -> Vec<WorkItem> {
+pub fn worklist(events: &[&Event], rule_set: &RuleSet, as_of: Timestamp) -> Vec<WorkItem> {
     let mut zones: HashMap<&str, TimeZone> = HashMap::new();
     for event in events {
         if let Body::ClinicRegistered(c) = &event.body {
@@ -43,7 +43,7 @@ pub fn worklist(events: &[Event], rule_set: &RuleSet, as_of: Timestamp) -> Vec<W
     let mut items = Vec::new();
     let mut verdicts: Vec<Verdict<'_, '_>> = Vec::new();
     let mut problems = Vec::new();
-    for history in assemble(events) {
+    for history in assemble(events.iter().copied()) {
         let clinic = history.request.clinic.as_str();
         let tz = zones.get(clinic).unwrap_or(&rule_set.time_zone);
         verdicts.clear();

@@ -5,5 +5,6 @@
 mod bad_input;
 mod commands;
 mod crash;
+mod html;
 mod support;
 mod verdicts;

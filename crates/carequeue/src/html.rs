@@ -1,0 +1,556 @@
+//! The self-contained HTML report: one file, no scripts, no network; charts
+//! are inline SVG with axes, units and legends, so that it opens offline and
+//! prints as it shows.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use metrics::{Report, Row, WAIT_BINS};
+use rules::RuleSet;
+
+const PALETTE: [&str; 8] =
+    ["#1b6ca8", "#d1495b", "#00798c", "#edae49", "#66a182", "#8d5a97", "#30638e", "#a05c34"];
+
+/// Escapes text for HTML.
+fn esc(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn pct(value: Option<f64>) -> String {
+    value.map_or_else(|| "–".to_owned(), |v| format!("{:.1}%", v * 100.0))
+}
+
+fn days(value: Option<f64>) -> String {
+    value.map_or_else(|| "not reached".to_owned(), |v| format!("{v:.1}"))
+}
+
+/// A tick label: whole numbers unless the axis is short.
+fn tick(value: f64, max: f64) -> String {
+    if max < 10.0 { format!("{value:.1}") } else { format!("{value:.0}") }
+}
+
+/// A line chart: one series per name, values (or gaps) at each x label.
+fn line_chart(
+    title: &str,
+    x_labels: &[String],
+    series: &[(String, Vec<Option<f64>>)],
+    y_unit: &str,
+    y_max: f64,
+    reference: Option<(f64, &str)>,
+) -> String {
+    let (width, height, left, right, top, bottom) = (760.0, 300.0, 60.0, 20.0, 20.0, 60.0);
+    let plot_w = width - left - right;
+    let plot_h = height - top - bottom;
+    let n = x_labels.len().max(1);
+    let x = |idx: usize| {
+        left + if n == 1 { plot_w / 2.0 } else { plot_w * idx as f64 / (n - 1) as f64 }
+    };
+    let y = |value: f64| top + plot_h * (1.0 - (value / y_max).clamp(0.0, 1.0));
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<figure><figcaption>{}</figcaption><svg viewBox="0 0 {width} {height}" role="img" aria-label="{}">"#,
+        esc(title),
+        esc(title)
+    );
+    // Axes, grid and labels.
+    for step in 0..=4 {
+        let value = y_max * f64::from(step) / 4.0;
+        let _ = write!(
+            svg,
+            r##"<line x1="{left}" x2="{}" y1="{y0:.1}" y2="{y0:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end" class="tick">{}</text>"##,
+            width - right,
+            left - 6.0,
+            y(value) + 4.0,
+            tick(value, y_max),
+            y0 = y(value)
+        );
+    }
+    let _ = write!(
+        svg,
+        r##"<line x1="{left}" x2="{left}" y1="{top}" y2="{}" stroke="#333"/><line x1="{left}" x2="{}" y1="{}" y2="{}" stroke="#333"/>"##,
+        top + plot_h,
+        width - right,
+        top + plot_h,
+        top + plot_h
+    );
+    let _ = write!(
+        svg,
+        r#"<text x="14" y="{:.1}" transform="rotate(-90 14 {:.1})" text-anchor="middle" class="axis">{}</text>"#,
+        top + plot_h / 2.0,
+        top + plot_h / 2.0,
+        esc(y_unit)
+    );
+    let every = n.div_ceil(8).max(1);
+    for (idx, label) in x_labels.iter().enumerate() {
+        if idx % every == 0 {
+            let _ = write!(
+                svg,
+                r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" class="tick">{}</text>"#,
+                x(idx),
+                top + plot_h + 16.0,
+                esc(label)
+            );
+        }
+    }
+    if let Some((value, label)) = reference {
+        let _ = write!(
+            svg,
+            r##"<line x1="{left}" x2="{}" y1="{y0:.1}" y2="{y0:.1}" stroke="#555" stroke-dasharray="6 4"/><text x="{}" y="{:.1}" text-anchor="end" class="tick">{}</text>"##,
+            width - right,
+            width - right,
+            y(value) - 4.0,
+            esc(label),
+            y0 = y(value)
+        );
+    }
+    for (idx, (name, values)) in series.iter().enumerate() {
+        let color = PALETTE[idx % PALETTE.len()];
+        let mut path = String::new();
+        let mut pen_down = false;
+        for (i, value) in values.iter().enumerate() {
+            match value {
+                Some(v) => {
+                    let _ = write!(
+                        path,
+                        "{}{:.1} {:.1} ",
+                        if pen_down { "L" } else { "M" },
+                        x(i),
+                        y(*v)
+                    );
+                    let _ = write!(
+                        svg,
+                        r#"<circle cx="{:.1}" cy="{:.1}" r="2.5" fill="{color}"/>"#,
+                        x(i),
+                        y(*v)
+                    );
+                    pen_down = true;
+                }
+                None => pen_down = false,
+            }
+        }
+        if !path.is_empty() {
+            let _ = write!(
+                svg,
+                r#"<path d="{}" fill="none" stroke="{color}" stroke-width="2"/>"#,
+                path.trim_end()
+            );
+        }
+        let legend_y = height - 22.0 + 0.0 * idx as f64;
+        let legend_x = left + (idx as f64 % 4.0) * 175.0;
+        let legend_y = legend_y + (idx / 4) as f64 * 14.0 - 8.0;
+        let _ = write!(
+            svg,
+            r#"<rect x="{legend_x:.1}" y="{:.1}" width="10" height="10" fill="{color}"/><text x="{:.1}" y="{legend_y:.1}" class="legend">{}</text>"#,
+            legend_y - 9.0,
+            legend_x + 14.0,
+            esc(name)
+        );
+    }
+    svg.push_str("</svg></figure>");
+    svg
+}
+
+/// A grouped bar chart: one group of bars per category, one bar per series.
+fn bar_chart(
+    title: &str,
+    categories: &[String],
+    series: &[(String, Vec<f64>)],
+    y_unit: &str,
+) -> String {
+    let (width, height, left, right, top, bottom) = (760.0, 300.0, 60.0, 20.0, 20.0, 60.0);
+    let plot_w = width - left - right;
+    let plot_h = height - top - bottom;
+    let y_max =
+        series.iter().flat_map(|(_, v)| v.iter().copied()).fold(0.0_f64, f64::max).max(1.0) * 1.1;
+    let y = |value: f64| top + plot_h * (1.0 - value / y_max);
+    let n = categories.len().max(1) as f64;
+    let group_w = plot_w / n;
+    let bar_w = (group_w * 0.8 / series.len().max(1) as f64).max(1.0);
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<figure><figcaption>{}</figcaption><svg viewBox="0 0 {width} {height}" role="img" aria-label="{}">"#,
+        esc(title),
+        esc(title)
+    );
+    for step in 0..=4 {
+        let value = y_max * f64::from(step) / 4.0;
+        let _ = write!(
+            svg,
+            r##"<line x1="{left}" x2="{}" y1="{y0:.1}" y2="{y0:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end" class="tick">{}</text>"##,
+            width - right,
+            left - 6.0,
+            y(value) + 4.0,
+            tick(value, y_max),
+            y0 = y(value)
+        );
+    }
+    let _ = write!(
+        svg,
+        r##"<line x1="{left}" x2="{left}" y1="{top}" y2="{}" stroke="#333"/><line x1="{left}" x2="{}" y1="{}" y2="{}" stroke="#333"/>"##,
+        top + plot_h,
+        width - right,
+        top + plot_h,
+        top + plot_h
+    );
+    let _ = write!(
+        svg,
+        r#"<text x="14" y="{:.1}" transform="rotate(-90 14 {:.1})" text-anchor="middle" class="axis">{}</text>"#,
+        top + plot_h / 2.0,
+        top + plot_h / 2.0,
+        esc(y_unit)
+    );
+    for (c, category) in categories.iter().enumerate() {
+        let x0 = left + group_w * c as f64 + group_w * 0.1;
+        for (s, (_, values)) in series.iter().enumerate() {
+            let value = values.get(c).copied().unwrap_or(0.0);
+            let color = PALETTE[s % PALETTE.len()];
+            let _ = write!(
+                svg,
+                r#"<rect x="{:.1}" y="{:.1}" width="{bar_w:.1}" height="{:.1}" fill="{color}"><title>{}: {value}</title></rect>"#,
+                x0 + bar_w * s as f64,
+                y(value),
+                (top + plot_h - y(value)).max(0.0),
+                esc(category)
+            );
+        }
+        let _ = write!(
+            svg,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" class="tick">{}</text>"#,
+            left + group_w * (c as f64 + 0.5),
+            top + plot_h + 16.0,
+            esc(category)
+        );
+    }
+    for (idx, (name, _)) in series.iter().enumerate() {
+        let color = PALETTE[idx % PALETTE.len()];
+        let legend_x = left + (idx as f64 % 4.0) * 175.0;
+        let legend_y = height - 22.0 + (idx / 4) as f64 * 14.0;
+        let _ = write!(
+            svg,
+            r#"<rect x="{legend_x:.1}" y="{:.1}" width="10" height="10" fill="{color}"/><text x="{:.1}" y="{legend_y:.1}" class="legend">{}</text>"#,
+            legend_y - 9.0,
+            legend_x + 14.0,
+            esc(name)
+        );
+    }
+    svg.push_str("</svg></figure>");
+    svg
+}
+
+/// Sums rows per standard (over every group); waits are not summed.
+fn per_standard(rows: &[Row], rule_set: &RuleSet) -> Vec<Row> {
+    rule_set
+        .standards
+        .iter()
+        .filter_map(|standard| {
+            let mut mine = rows.iter().filter(|r| r.standard == standard.id);
+            let mut total = mine.next()?.clone();
+            total.keys.clear();
+            for row in mine {
+                total.requests += row.requests;
+                total.met += row.met;
+                total.missed += row.missed;
+                total.open_within += row.open_within;
+                total.open_overdue += row.open_overdue;
+                total.excluded += row.excluded;
+                for (sum, n) in total.wait_histogram.iter_mut().zip(row.wait_histogram) {
+                    *sum += n;
+                }
+            }
+            let denominator = total.met + total.missed + total.open_overdue;
+            total.rate = (denominator > 0).then(|| total.met as f64 / denominator as f64);
+            Some(total)
+        })
+        .collect()
+}
+
+/// Renders the whole report.
+pub(crate) fn render(report: &Report, rule_set: &RuleSet, chain_ok: bool) -> String {
+    let mut html = String::with_capacity(64 * 1024);
+    let as_of = ledger::format_recorded_at(report.as_of);
+    let _ = write!(
+        html,
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>carequeue report: {rule} as of {as_of}</title><style>
+body{{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:980px;color:#222;padding:0 1rem}}
+h1{{font-size:1.5rem}}h2{{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ccc}}
+table{{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}}th,td{{border:1px solid #ccc;padding:.25rem .5rem;text-align:right}}
+th:first-child,td:first-child{{text-align:left}}td.bad{{background:#fde2e4}}td.good{{background:#e2f5e9}}
+figure{{margin:1rem 0}}figcaption{{font-weight:600;margin-bottom:.25rem}}svg{{width:100%;height:auto;font-size:11px}}
+.tick{{fill:#444}}.axis{{fill:#222;font-weight:600}}.legend{{fill:#222}}p.note{{color:#555;font-size:.85rem}}
+</style></head><body>"#,
+        rule = esc(&rule_set.id)
+    );
+    let _ = write!(
+        html,
+        "<h1>Timely access: {}</h1><p>{} — as of {as_of}. Source: {}. Required rate of compliance: {:.0}% ({}).</p>",
+        esc(&rule_set.name),
+        esc(&rule_set.jurisdiction),
+        esc(&rule_set.source),
+        rule_set.threshold * 100.0,
+        esc(&rule_set.threshold_source)
+    );
+    let _ = write!(
+        html,
+        "<p class=\"note\">Rate of compliance = met / (met + missed + open_overdue). Waits run from the clock start to the first suitable offer, in days; medians and 90th percentiles are Kaplan-Meier estimates in which requests still waiting count as censored, not dropped. Ledger chain check: <strong>{}</strong>.</p>",
+        if chain_ok { "passed" } else { "FAILED (see the integrity findings)" }
+    );
+
+    // Summary per standard.
+    let summary = per_standard(&report.by_month, rule_set);
+    html.push_str("<h2>Summary by standard</h2><table><tr><th>standard</th><th>requests</th><th>met</th><th>missed</th><th>open within</th><th>open overdue</th><th>excluded</th><th>rate</th><th>required</th></tr>");
+    for row in &summary {
+        let class = match row.rate {
+            Some(r) if r >= row.threshold => "good",
+            Some(_) => "bad",
+            None => "",
+        };
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{}</td><td>{:.0}%</td></tr>",
+            esc(&row.standard),
+            row.requests,
+            row.met,
+            row.missed,
+            row.open_within,
+            row.open_overdue,
+            row.excluded,
+            pct(row.rate),
+            row.threshold * 100.0
+        );
+    }
+    html.push_str("</table>");
+
+    // Compliance by month per standard.
+    let months: Vec<String> = report
+        .by_month
+        .iter()
+        .map(|r| r.keys[0].clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let series: Vec<(String, Vec<Option<f64>>)> = summary
+        .iter()
+        .map(|total| {
+            let values = months
+                .iter()
+                .map(|month| {
+                    report
+                        .by_month
+                        .iter()
+                        .find(|r| &r.keys[0] == month && r.standard == total.standard)
+                        .and_then(|r| r.rate)
+                        .map(|r| r * 100.0)
+                })
+                .collect();
+            (total.standard.clone(), values)
+        })
+        .collect();
+    html.push_str("<h2>Compliance by month</h2>");
+    html.push_str(&line_chart(
+        "Rate of compliance by month of request, per standard",
+        &months,
+        &series,
+        "rate of compliance (%)",
+        100.0,
+        Some((rule_set.threshold * 100.0, "required rate")),
+    ));
+
+    // Wait distribution.
+    let mut categories: Vec<String> =
+        WAIT_BINS.iter().map(|(_, label)| format!("{label} days")).collect();
+    categories.push("still waiting".to_owned());
+    let bars: Vec<(String, Vec<f64>)> = summary
+        .iter()
+        .map(|total| {
+            (total.standard.clone(), total.wait_histogram.iter().map(|n| *n as f64).collect())
+        })
+        .collect();
+    html.push_str("<h2>Waits to the first suitable offer</h2>");
+    html.push_str(&bar_chart(
+        "Requests by wait to the first suitable offer (days), per standard",
+        &categories,
+        &bars,
+        "requests",
+    ));
+
+    // The table as asked.
+    html.push_str("<h2>Compliance table</h2><div style=\"overflow-x:auto\"><table><tr>");
+    for group in &report.by {
+        let _ = write!(html, "<th>{}</th>", esc(group.as_str()));
+    }
+    html.push_str("<th>standard</th><th>requests</th><th>met</th><th>missed</th><th>open within</th><th>open overdue</th><th>excluded</th><th>rate</th><th>wait p50 (days)</th><th>wait p90 (days)</th><th>extensions</th><th>patient-preference declines</th><th>out of network</th><th>group for individual</th><th>harm while waiting</th></tr>");
+    for row in &report.rows {
+        html.push_str("<tr>");
+        for key in &row.keys {
+            let _ = write!(html, "<td>{}</td>", esc(key));
+        }
+        let class = match row.rate {
+            Some(r) if r >= row.threshold => "good",
+            Some(_) => "bad",
+            None => "",
+        };
+        let _ = write!(
+            html,
+            "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&row.standard),
+            row.requests,
+            row.met,
+            row.missed,
+            row.open_within,
+            row.open_overdue,
+            row.excluded,
+            pct(row.rate),
+            days(row.wait_p50_days),
+            days(row.wait_p90_days),
+            row.extensions,
+            row.declines_patient_preference,
+            row.out_of_network,
+            row.group_for_individual,
+            row.harm_while_waiting
+        );
+    }
+    html.push_str("</table></div>");
+
+    // Third next available over time.
+    let access = &report.access;
+    let mut tna: BTreeMap<String, BTreeMap<String, Option<i32>>> = BTreeMap::new();
+    let mut dates = std::collections::BTreeSet::new();
+    for row in &access.third_next_available {
+        dates.insert(row.date.to_string());
+        tna.entry(format!("{} {}", row.clinic, row.provider_type))
+            .or_default()
+            .insert(row.date.to_string(), row.days);
+    }
+    let dates: Vec<String> = dates.into_iter().collect();
+    let tna_series: Vec<(String, Vec<Option<f64>>)> = tna
+        .iter()
+        .map(|(name, by_date)| {
+            (
+                name.clone(),
+                dates.iter().map(|d| by_date.get(d).copied().flatten().map(f64::from)).collect(),
+            )
+        })
+        .collect();
+    let tna_max = tna_series
+        .iter()
+        .flat_map(|(_, v)| v.iter().flatten().copied())
+        .fold(7.0_f64, f64::max)
+        .ceil();
+    html.push_str("<h2>Third next available appointment</h2><p class=\"note\">Days from each day to the third open published slot after it, per clinic and provider type (gaps: fewer than three open slots published).</p>");
+    html.push_str(&line_chart(
+        "Third next available appointment over time",
+        &dates,
+        &tna_series,
+        "days",
+        tna_max,
+        None,
+    ));
+
+    // Open-request age profile.
+    let bands = ["0-7", "8-14", "15-30", "31-60", "61-90", "91-180", "over 180"];
+    let mut providers: Vec<String> =
+        access.open_age.iter().map(|r| r.provider_type.clone()).collect();
+    providers.sort();
+    providers.dedup();
+    let age_series: Vec<(String, Vec<f64>)> = providers
+        .iter()
+        .map(|p| {
+            (
+                p.clone(),
+                bands
+                    .iter()
+                    .map(|b| {
+                        access
+                            .open_age
+                            .iter()
+                            .filter(|r| &r.provider_type == p && r.band == *b)
+                            .map(|r| r.requests as f64)
+                            .sum()
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    html.push_str("<h2>Open requests by age</h2>");
+    html.push_str(&bar_chart(
+        "Open requests (not closed, never attended) by days since the request",
+        &bands.iter().map(|b| format!("{b} days")).collect::<Vec<_>>(),
+        &age_series,
+        "requests",
+    ));
+
+    // Substitution and harm by month.
+    let substitution: Vec<f64> = months
+        .iter()
+        .map(|m| {
+            report
+                .by_month
+                .iter()
+                .filter(|r| &r.keys[0] == m)
+                .map(|r| r.group_for_individual as f64)
+                .sum()
+        })
+        .collect();
+    let harm: Vec<f64> = months
+        .iter()
+        .map(|m| {
+            report
+                .by_month
+                .iter()
+                .filter(|r| &r.keys[0] == m)
+                .map(|r| r.harm_while_waiting as f64)
+                .sum()
+        })
+        .collect();
+    html.push_str("<h2>Group care substituted, and harm while waiting</h2>");
+    html.push_str(&bar_chart("Requests for individual care offered group care, and harm reported while waiting, by month of request", &months, &[("group offered for individual care".to_owned(), substitution), ("harm events while waiting".to_owned(), harm)], "count"));
+
+    // Follow-up gaps and new against returning.
+    html.push_str("<h2>Gaps between attended visits</h2><table><tr><th>clinic</th><th>month</th><th>gaps</th><th>median (days)</th><th>90th percentile (days)</th><th>over 14 days</th></tr>");
+    for row in &access.follow_up_gaps {
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&row.clinic),
+            esc(&row.month),
+            row.gaps,
+            days(row.p50_days),
+            days(row.p90_days),
+            row.over_14_days
+        );
+    }
+    html.push_str("</table><h2>Appointments for new and returning patients</h2><table><tr><th>clinic</th><th>month</th><th>new patients</th><th>returning</th><th>share new</th></tr>");
+    for row in &access.new_vs_returning {
+        let total = row.new_patients + row.returning;
+        let share = (total > 0).then(|| row.new_patients as f64 / total as f64);
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&row.clinic),
+            esc(&row.month),
+            row.new_patients,
+            row.returning,
+            pct(share)
+        );
+    }
+    html.push_str("</table>");
+
+    // Integrity findings.
+    html.push_str("<h2>Integrity findings</h2><table><tr><th>check</th><th>what it looks for</th><th>events</th><th>first events</th></tr>");
+    for finding in &report.integrity {
+        let first: Vec<String> = finding.events.iter().take(10).map(|e| esc(e)).collect();
+        let class = if finding.events.is_empty() { "good" } else { "bad" };
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td style=\"text-align:left\">{}</td><td class=\"{class}\">{}</td><td style=\"text-align:left\">{}</td></tr>",
+            esc(finding.check),
+            esc(finding.description),
+            finding.events.len(),
+            first.join(" ")
+        );
+    }
+    html.push_str("</table><p class=\"note\">Generated by carequeue from the events recorded by the as-of moment; computing the same report as of the same moment later gives the same figures.</p></body></html>\n");
+    html
+}
