@@ -109,3 +109,30 @@ fn rules_commands_and_a_bad_rule_file() {
         error: "ca-dmv" is neither a shipped rule set (ca-dmhc, us-medicaid-mc, us-qhp, nhs-talking-therapies) nor a file
     "#]].assert_eq(&run(dir.path(), &["verdicts", "--db", "l.db", "--rules", "ca-dmv"]));
 }
+
+#[test]
+fn a_report_as_of_t_equals_one_computed_from_the_events_recorded_by_t() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = std::fs::read_to_string(repo().join("examples/small-plan.ndjson")).unwrap();
+    let lines: Vec<&str> = plan.lines().collect();
+    std::fs::write(dir.path().join("first.ndjson"), lines[..175].join("\n")).unwrap();
+    std::fs::write(dir.path().join("second.ndjson"), lines[175..].join("\n")).unwrap();
+    run(dir.path(), &["ingest", "--db", "both.db", "first.ndjson"]);
+    run(dir.path(), &["ingest", "--db", "first-only.db", "first.ndjson"]);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let between = jiff::Timestamp::now().to_string();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    run(dir.path(), &["ingest", "--db", "both.db", "second.ndjson"]);
+    for format in ["json", "csv"] {
+        let args = |db: &'static str| {
+            ["report", "--db", db, "--rules", "ca-dmhc", "--by", "clinic,month", "--format", format]
+        };
+        let mut as_of: Vec<&str> = args("both.db").to_vec();
+        as_of.extend(["--as-of", &between]);
+        let mut only: Vec<&str> = args("first-only.db").to_vec();
+        only.extend(["--as-of", &between]);
+        let (as_of, only) = (run(dir.path(), &as_of), run(dir.path(), &only));
+        assert!(as_of.starts_with("exit 0"), "{as_of}");
+        assert_eq!(as_of, only, "{format}");
+    }
+}
