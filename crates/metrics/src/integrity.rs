@@ -16,7 +16,7 @@ pub struct Finding {
     pub check: &'static str,
     /// What it looks for, with its threshold.
     pub description: &'static str,
-    /// The events involved (event ids), in ledger order.
+    /// The events involved (event ids).
     pub events: Vec<String>,
 }
 
@@ -139,7 +139,7 @@ pub(crate) fn integrity(
         .collect();
     let mut opened: HashMap<&str, Opened<'_>> = HashMap::new();
     let mut first_offer: HashMap<&str, Timestamp> = HashMap::new();
-    let mut closures: Vec<(&str, &str, &str, Timestamp)> = Vec::new();
+    let mut closures: HashMap<(&str, &str, &str), Vec<Timestamp>> = HashMap::new();
     for entry in live() {
         let event = &entry.event;
         let at = event.occurred_at.timestamp();
@@ -164,7 +164,7 @@ pub(crate) fn integrity(
             }
             Body::RequestClosed(c) if c.reason != CloseReason::Served => {
                 if let Some(o) = opened.get(c.request_id.as_str()) {
-                    closures.push((o.clinic, o.provider, o.patient, at));
+                    closures.entry((o.clinic, o.provider, o.patient)).or_default().push(at);
                 }
             }
             _ => {}
@@ -184,12 +184,10 @@ pub(crate) fn integrity(
                 booked_at_request.push(o.event_id.to_owned());
             }
         }
-        let reset = closures.iter().any(|(c, p, pt, closed)| {
-            *c == o.clinic
-                && *p == o.provider
-                && *pt == o.patient
-                && *closed <= o.at
-                && (o.at - *closed).as_secs() <= RESET_SECONDS
+        let reset = closures.get(&(o.clinic, o.provider, o.patient)).is_some_and(|times| {
+            times
+                .iter()
+                .any(|closed| *closed <= o.at && (o.at - *closed).as_secs() <= RESET_SECONDS)
         });
         if reset {
             resets.push(o.event_id.to_owned());

@@ -247,7 +247,6 @@ pub(crate) fn compliance(
                 for event in &history.events {
                     if matches!(event.body, Body::ExtensionDocumented(_))
                         && event.occurred_at.timestamp() > verdict.deadline.timestamp()
-                        && !late_extensions.contains(&event.event_id.to_string())
                     {
                         late_extensions.push(event.event_id.to_string());
                     }
@@ -336,5 +335,7 @@ pub(crate) fn compliance(
             }
         })
         .collect();
+    late_extensions.sort();
+    late_extensions.dedup();
     (rows, late_extensions)
 }
