@@ -33,16 +33,24 @@ pub(crate) enum Command {
     Worklist(WorklistArgs),
 }
 
+/// The rule set to judge by, and the moment to judge as of.
+#[derive(Debug, Args)]
+pub(crate) struct JudgeArgs {
+    /// A shipped rule set (`carequeue rules list`) or the path of a rule file.
+    #[arg(long, value_name = "ID|PATH")]
+    pub(crate) rules: String,
+    /// Judge as of this moment (RFC 3339 with an offset): only the events
+    /// recorded by then count, and "now" is then. Default: now.
+    #[arg(long, value_name = "T", value_parser = parse_moment)]
+    pub(crate) as_of: Option<jiff::Timestamp>,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct WorklistArgs {
     #[command(flatten)]
     pub(crate) db: DbArg,
-    /// A shipped rule set or the path of a rule file.
-    #[arg(long, value_name = "ID|PATH")]
-    pub(crate) rules: String,
-    /// As of this moment (RFC 3339 with an offset). Default: now.
-    #[arg(long, value_name = "T", value_parser = parse_moment)]
-    pub(crate) as_of: Option<jiff::Timestamp>,
+    #[command(flatten)]
+    pub(crate) judge: JudgeArgs,
     /// Write CSV instead of a table.
     #[arg(long)]
     pub(crate) csv: bool,
@@ -64,15 +72,11 @@ pub(crate) enum ReportFormat {
 pub(crate) struct ReportArgs {
     #[command(flatten)]
     pub(crate) db: DbArg,
-    /// A shipped rule set or the path of a rule file.
-    #[arg(long, value_name = "ID|PATH")]
-    pub(crate) rules: String,
+    #[command(flatten)]
+    pub(crate) judge: JudgeArgs,
     /// Group rows by any of clinic, network, provider_type, urgency, month.
     #[arg(long, value_name = "KEYS", value_delimiter = ',', value_parser = parse_group)]
     pub(crate) by: Vec<metrics::GroupBy>,
-    /// Report as of this moment (RFC 3339 with an offset). Default: now.
-    #[arg(long, value_name = "T", value_parser = parse_moment)]
-    pub(crate) as_of: Option<jiff::Timestamp>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub(crate) format: ReportFormat,
@@ -100,13 +104,8 @@ pub(crate) enum VerdictsFormat {
 pub(crate) struct VerdictsArgs {
     #[command(flatten)]
     pub(crate) db: DbArg,
-    /// A shipped rule set (`carequeue rules list`) or the path of a rule file.
-    #[arg(long, value_name = "ID|PATH")]
-    pub(crate) rules: String,
-    /// Judge as of this moment (RFC 3339 with an offset): only the events
-    /// recorded by then count, and "now" is then. Default: now.
-    #[arg(long, value_name = "T", value_parser = parse_moment)]
-    pub(crate) as_of: Option<jiff::Timestamp>,
+    #[command(flatten)]
+    pub(crate) judge: JudgeArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = VerdictsFormat::Csv)]
     pub(crate) format: VerdictsFormat,

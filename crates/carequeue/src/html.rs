@@ -29,7 +29,96 @@ fn tick(value: f64, max: f64) -> String {
     if max < 10.0 { format!("{value:.1}") } else { format!("{value:.0}") }
 }
 
-/// A line chart: one series per name, values (or gaps) at each x label.
+/// The frame every chart shares: a figure with a caption, the plot area, a
+/// grid with ticks on the y axis, the axes, the y axis's unit and a legend.
+struct Frame {
+    y_max: f64,
+}
+
+impl Frame {
+    const WIDTH: f64 = 760.0;
+    const HEIGHT: f64 = 300.0;
+    const LEFT: f64 = 60.0;
+    const RIGHT: f64 = 20.0;
+    const TOP: f64 = 20.0;
+    const BOTTOM: f64 = 60.0;
+
+    fn plot_w(&self) -> f64 {
+        Frame::WIDTH - Frame::LEFT - Frame::RIGHT
+    }
+
+    fn plot_h(&self) -> f64 {
+        Frame::HEIGHT - Frame::TOP - Frame::BOTTOM
+    }
+
+    fn y(&self, value: f64) -> f64 {
+        Frame::TOP + self.plot_h() * (1.0 - (value / self.y_max).clamp(0.0, 1.0))
+    }
+
+    /// Opens the figure and draws the grid, the axes and the unit.
+    fn open(&self, svg: &mut String, title: &str, y_unit: &str) {
+        let (w, h, left, top) = (Frame::WIDTH, Frame::HEIGHT, Frame::LEFT, Frame::TOP);
+        let right = w - Frame::RIGHT;
+        let bottom = top + self.plot_h();
+        let _ = write!(
+            svg,
+            r#"<figure><figcaption>{}</figcaption><svg viewBox="0 0 {w} {h}" role="img" aria-label="{}">"#,
+            esc(title),
+            esc(title)
+        );
+        for step in 0..=4 {
+            let value = self.y_max * f64::from(step) / 4.0;
+            let y = self.y(value);
+            let _ = write!(
+                svg,
+                r##"<line x1="{left}" x2="{right}" y1="{y:.1}" y2="{y:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end" class="tick">{}</text>"##,
+                left - 6.0,
+                y + 4.0,
+                tick(value, self.y_max)
+            );
+        }
+        let _ = write!(
+            svg,
+            r##"<line x1="{left}" x2="{left}" y1="{top}" y2="{bottom}" stroke="#333"/><line x1="{left}" x2="{right}" y1="{bottom}" y2="{bottom}" stroke="#333"/>"##
+        );
+        let middle = top + self.plot_h() / 2.0;
+        let _ = write!(
+            svg,
+            r#"<text x="14" y="{middle:.1}" transform="rotate(-90 14 {middle:.1})" text-anchor="middle" class="axis">{}</text>"#,
+            esc(y_unit)
+        );
+    }
+
+    /// A label under the x axis.
+    fn x_label(&self, svg: &mut String, x: f64, label: &str) {
+        let y = Frame::TOP + self.plot_h() + 16.0;
+        let _ = write!(
+            svg,
+            r#"<text x="{x:.1}" y="{y:.1}" text-anchor="middle" class="tick">{}</text>"#,
+            esc(label)
+        );
+    }
+
+    /// The legend, four entries a line, and the end of the figure.
+    fn close<'n>(&self, svg: &mut String, names: impl Iterator<Item = &'n str>) {
+        for (idx, name) in names.enumerate() {
+            let color = PALETTE[idx % PALETTE.len()];
+            let x = Frame::LEFT + (idx % 4) as f64 * 175.0;
+            let y = Frame::HEIGHT - 22.0 + (idx / 4) as f64 * 14.0;
+            let _ = write!(
+                svg,
+                r#"<rect x="{x:.1}" y="{:.1}" width="10" height="10" fill="{color}"/><text x="{:.1}" y="{y:.1}" class="legend">{}</text>"#,
+                y - 9.0,
+                x + 14.0,
+                esc(name)
+            );
+        }
+        svg.push_str("</svg></figure>");
+    }
+}
+
+/// A line chart: one series per name, values (or gaps) at each x label, and
+/// an optional dashed reference line.
 fn line_chart(
     title: &str,
     x_labels: &[String],
@@ -38,91 +127,44 @@ fn line_chart(
     y_max: f64,
     reference: Option<(f64, &str)>,
 ) -> String {
-    let (width, height, left, right, top, bottom) = (760.0, 300.0, 60.0, 20.0, 20.0, 60.0);
-    let plot_w = width - left - right;
-    let plot_h = height - top - bottom;
+    let frame = Frame { y_max };
     let n = x_labels.len().max(1);
     let x = |idx: usize| {
-        left + if n == 1 { plot_w / 2.0 } else { plot_w * idx as f64 / (n - 1) as f64 }
+        Frame::LEFT
+            + if n == 1 {
+                frame.plot_w() / 2.0
+            } else {
+                frame.plot_w() * idx as f64 / (n - 1) as f64
+            }
     };
-    let y = |value: f64| top + plot_h * (1.0 - (value / y_max).clamp(0.0, 1.0));
     let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<figure><figcaption>{}</figcaption><svg viewBox="0 0 {width} {height}" role="img" aria-label="{}">"#,
-        esc(title),
-        esc(title)
-    );
-    // Axes, grid and labels.
-    for step in 0..=4 {
-        let value = y_max * f64::from(step) / 4.0;
-        let _ = write!(
-            svg,
-            r##"<line x1="{left}" x2="{}" y1="{y0:.1}" y2="{y0:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end" class="tick">{}</text>"##,
-            width - right,
-            left - 6.0,
-            y(value) + 4.0,
-            tick(value, y_max),
-            y0 = y(value)
-        );
-    }
-    let _ = write!(
-        svg,
-        r##"<line x1="{left}" x2="{left}" y1="{top}" y2="{}" stroke="#333"/><line x1="{left}" x2="{}" y1="{}" y2="{}" stroke="#333"/>"##,
-        top + plot_h,
-        width - right,
-        top + plot_h,
-        top + plot_h
-    );
-    let _ = write!(
-        svg,
-        r#"<text x="14" y="{:.1}" transform="rotate(-90 14 {:.1})" text-anchor="middle" class="axis">{}</text>"#,
-        top + plot_h / 2.0,
-        top + plot_h / 2.0,
-        esc(y_unit)
-    );
+    frame.open(&mut svg, title, y_unit);
     let every = n.div_ceil(8).max(1);
-    for (idx, label) in x_labels.iter().enumerate() {
-        if idx % every == 0 {
-            let _ = write!(
-                svg,
-                r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" class="tick">{}</text>"#,
-                x(idx),
-                top + plot_h + 16.0,
-                esc(label)
-            );
-        }
+    for (idx, label) in x_labels.iter().enumerate().filter(|(idx, _)| idx % every == 0) {
+        frame.x_label(&mut svg, x(idx), label);
     }
     if let Some((value, label)) = reference {
+        let (y, right) = (frame.y(value), Frame::WIDTH - Frame::RIGHT);
         let _ = write!(
             svg,
-            r##"<line x1="{left}" x2="{}" y1="{y0:.1}" y2="{y0:.1}" stroke="#555" stroke-dasharray="6 4"/><text x="{}" y="{:.1}" text-anchor="end" class="tick">{}</text>"##,
-            width - right,
-            width - right,
-            y(value) - 4.0,
-            esc(label),
-            y0 = y(value)
+            r##"<line x1="{}" x2="{right}" y1="{y:.1}" y2="{y:.1}" stroke="#555" stroke-dasharray="6 4"/><text x="{right}" y="{:.1}" text-anchor="end" class="tick">{}</text>"##,
+            Frame::LEFT,
+            y - 4.0,
+            esc(label)
         );
     }
-    for (idx, (name, values)) in series.iter().enumerate() {
+    for (idx, (_, values)) in series.iter().enumerate() {
         let color = PALETTE[idx % PALETTE.len()];
         let mut path = String::new();
         let mut pen_down = false;
         for (i, value) in values.iter().enumerate() {
             match value {
                 Some(v) => {
-                    let _ = write!(
-                        path,
-                        "{}{:.1} {:.1} ",
-                        if pen_down { "L" } else { "M" },
-                        x(i),
-                        y(*v)
-                    );
+                    let (px, py) = (x(i), frame.y(*v));
+                    let _ = write!(path, "{}{px:.1} {py:.1} ", if pen_down { "L" } else { "M" });
                     let _ = write!(
                         svg,
-                        r#"<circle cx="{:.1}" cy="{:.1}" r="2.5" fill="{color}"/>"#,
-                        x(i),
-                        y(*v)
+                        r#"<circle cx="{px:.1}" cy="{py:.1}" r="2.5" fill="{color}"/>"#
                     );
                     pen_down = true;
                 }
@@ -136,18 +178,8 @@ fn line_chart(
                 path.trim_end()
             );
         }
-        let legend_y = height - 22.0 + 0.0 * idx as f64;
-        let legend_x = left + (idx as f64 % 4.0) * 175.0;
-        let legend_y = legend_y + (idx / 4) as f64 * 14.0 - 8.0;
-        let _ = write!(
-            svg,
-            r#"<rect x="{legend_x:.1}" y="{:.1}" width="10" height="10" fill="{color}"/><text x="{:.1}" y="{legend_y:.1}" class="legend">{}</text>"#,
-            legend_y - 9.0,
-            legend_x + 14.0,
-            esc(name)
-        );
     }
-    svg.push_str("</svg></figure>");
+    frame.close(&mut svg, series.iter().map(|(name, _)| name.as_str()));
     svg
 }
 
@@ -158,84 +190,31 @@ fn bar_chart(
     series: &[(String, Vec<f64>)],
     y_unit: &str,
 ) -> String {
-    let (width, height, left, right, top, bottom) = (760.0, 300.0, 60.0, 20.0, 20.0, 60.0);
-    let plot_w = width - left - right;
-    let plot_h = height - top - bottom;
     let y_max =
         series.iter().flat_map(|(_, v)| v.iter().copied()).fold(0.0_f64, f64::max).max(1.0) * 1.1;
-    let y = |value: f64| top + plot_h * (1.0 - value / y_max);
-    let n = categories.len().max(1) as f64;
-    let group_w = plot_w / n;
+    let frame = Frame { y_max };
+    let group_w = frame.plot_w() / categories.len().max(1) as f64;
     let bar_w = (group_w * 0.8 / series.len().max(1) as f64).max(1.0);
+    let bottom = Frame::TOP + frame.plot_h();
     let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<figure><figcaption>{}</figcaption><svg viewBox="0 0 {width} {height}" role="img" aria-label="{}">"#,
-        esc(title),
-        esc(title)
-    );
-    for step in 0..=4 {
-        let value = y_max * f64::from(step) / 4.0;
-        let _ = write!(
-            svg,
-            r##"<line x1="{left}" x2="{}" y1="{y0:.1}" y2="{y0:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end" class="tick">{}</text>"##,
-            width - right,
-            left - 6.0,
-            y(value) + 4.0,
-            tick(value, y_max),
-            y0 = y(value)
-        );
-    }
-    let _ = write!(
-        svg,
-        r##"<line x1="{left}" x2="{left}" y1="{top}" y2="{}" stroke="#333"/><line x1="{left}" x2="{}" y1="{}" y2="{}" stroke="#333"/>"##,
-        top + plot_h,
-        width - right,
-        top + plot_h,
-        top + plot_h
-    );
-    let _ = write!(
-        svg,
-        r#"<text x="14" y="{:.1}" transform="rotate(-90 14 {:.1})" text-anchor="middle" class="axis">{}</text>"#,
-        top + plot_h / 2.0,
-        top + plot_h / 2.0,
-        esc(y_unit)
-    );
+    frame.open(&mut svg, title, y_unit);
     for (c, category) in categories.iter().enumerate() {
-        let x0 = left + group_w * c as f64 + group_w * 0.1;
+        let x0 = Frame::LEFT + group_w * c as f64 + group_w * 0.1;
         for (s, (_, values)) in series.iter().enumerate() {
             let value = values.get(c).copied().unwrap_or(0.0);
-            let color = PALETTE[s % PALETTE.len()];
+            let y = frame.y(value);
             let _ = write!(
                 svg,
-                r#"<rect x="{:.1}" y="{:.1}" width="{bar_w:.1}" height="{:.1}" fill="{color}"><title>{}: {value}</title></rect>"#,
+                r#"<rect x="{:.1}" y="{y:.1}" width="{bar_w:.1}" height="{:.1}" fill="{}"><title>{}: {value}</title></rect>"#,
                 x0 + bar_w * s as f64,
-                y(value),
-                (top + plot_h - y(value)).max(0.0),
+                (bottom - y).max(0.0),
+                PALETTE[s % PALETTE.len()],
                 esc(category)
             );
         }
-        let _ = write!(
-            svg,
-            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" class="tick">{}</text>"#,
-            left + group_w * (c as f64 + 0.5),
-            top + plot_h + 16.0,
-            esc(category)
-        );
+        frame.x_label(&mut svg, Frame::LEFT + group_w * (c as f64 + 0.5), category);
     }
-    for (idx, (name, _)) in series.iter().enumerate() {
-        let color = PALETTE[idx % PALETTE.len()];
-        let legend_x = left + (idx as f64 % 4.0) * 175.0;
-        let legend_y = height - 22.0 + (idx / 4) as f64 * 14.0;
-        let _ = write!(
-            svg,
-            r#"<rect x="{legend_x:.1}" y="{:.1}" width="10" height="10" fill="{color}"/><text x="{:.1}" y="{legend_y:.1}" class="legend">{}</text>"#,
-            legend_y - 9.0,
-            legend_x + 14.0,
-            esc(name)
-        );
-    }
-    svg.push_str("</svg></figure>");
+    frame.close(&mut svg, series.iter().map(|(name, _)| name.as_str()));
     svg
 }
 

@@ -31,8 +31,8 @@ pub(crate) fn live(entries: &[Entry]) -> Vec<&Event> {
 }
 
 pub(crate) fn run(args: &ReportArgs) -> Result<Outcome> {
-    let rule_set = crate::rules_cmd::load(&args.rules)?;
-    let as_of = args.as_of.unwrap_or_else(jiff::Timestamp::now);
+    let rule_set = crate::rules_cmd::load(&args.judge.rules)?;
+    let as_of = args.judge.as_of.unwrap_or_else(jiff::Timestamp::now);
     let ledger = Ledger::open(&args.db.db)?;
     let entries = entries_as_of(&ledger, as_of)?;
     let chain = match ledger.verify(None)? {

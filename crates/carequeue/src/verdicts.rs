@@ -13,8 +13,8 @@ use crate::Outcome;
 use crate::cli::{VerdictsArgs, VerdictsFormat};
 
 pub(crate) fn run(args: &VerdictsArgs) -> Result<Outcome> {
-    let rule_set = crate::rules_cmd::load(&args.rules)?;
-    let as_of = args.as_of.unwrap_or_else(jiff::Timestamp::now);
+    let rule_set = crate::rules_cmd::load(&args.judge.rules)?;
+    let as_of = args.judge.as_of.unwrap_or_else(jiff::Timestamp::now);
     let ledger = Ledger::open(&args.db.db)?;
 
     // The events recorded by as-of, voided ones left out.

@@ -21,8 +21,8 @@ fn time_left(seconds: i64) -> String {
 }
 
 pub(crate) fn run(args: &WorklistArgs) -> Result<Outcome> {
-    let rule_set = crate::rules_cmd::load(&args.rules)?;
-    let as_of = args.as_of.unwrap_or_else(jiff::Timestamp::now);
+    let rule_set = crate::rules_cmd::load(&args.judge.rules)?;
+    let as_of = args.judge.as_of.unwrap_or_else(jiff::Timestamp::now);
     let ledger = Ledger::open(&args.db.db)?;
     let entries = crate::report_cmd::entries_as_of(&ledger, as_of)?;
     let items = metrics::worklist(&crate::report_cmd::live(&entries), &rule_set, as_of);

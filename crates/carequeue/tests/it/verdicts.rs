@@ -50,19 +50,27 @@ fn verdicts_of_the_example_plan() {
     assert_eq!(parsed["verdicts"].as_array().unwrap().len(), 2 * 8, "{body}");
 }
 
-#[test]
-fn a_verdict_as_of_t_equals_one_computed_from_the_events_recorded_by_t() {
-    let dir = tempfile::tempdir().unwrap();
+/// Splits the example plan at `split` into two files; stores both, in two
+/// batches, in `both.db`, and only the first in `first-only.db`. Returns a
+/// moment between the two batches.
+fn two_batches(dir: &std::path::Path, split: usize) -> String {
     let plan = std::fs::read_to_string(repo().join("examples/small-plan.ndjson")).unwrap();
     let lines: Vec<&str> = plan.lines().collect();
-    std::fs::write(dir.path().join("first.ndjson"), lines[..170].join("\n")).unwrap();
-    std::fs::write(dir.path().join("second.ndjson"), lines[170..].join("\n")).unwrap();
-    run(dir.path(), &["ingest", "--db", "both.db", "first.ndjson"]);
-    run(dir.path(), &["ingest", "--db", "first-only.db", "first.ndjson"]);
+    std::fs::write(dir.join("first.ndjson"), lines[..split].join("\n")).unwrap();
+    std::fs::write(dir.join("second.ndjson"), lines[split..].join("\n")).unwrap();
+    run(dir, &["ingest", "--db", "both.db", "first.ndjson"]);
+    run(dir, &["ingest", "--db", "first-only.db", "first.ndjson"]);
     std::thread::sleep(std::time::Duration::from_millis(20));
     let between = jiff::Timestamp::now().to_string();
     std::thread::sleep(std::time::Duration::from_millis(20));
-    run(dir.path(), &["ingest", "--db", "both.db", "second.ndjson"]);
+    run(dir, &["ingest", "--db", "both.db", "second.ndjson"]);
+    between
+}
+
+#[test]
+fn a_verdict_as_of_t_equals_one_computed_from_the_events_recorded_by_t() {
+    let dir = tempfile::tempdir().unwrap();
+    let between = two_batches(dir.path(), 170);
     for rules in ["ca-dmhc", "nhs-talking-therapies"] {
         let as_of = run(
             dir.path(),
@@ -113,16 +121,7 @@ fn rules_commands_and_a_bad_rule_file() {
 #[test]
 fn a_report_as_of_t_equals_one_computed_from_the_events_recorded_by_t() {
     let dir = tempfile::tempdir().unwrap();
-    let plan = std::fs::read_to_string(repo().join("examples/small-plan.ndjson")).unwrap();
-    let lines: Vec<&str> = plan.lines().collect();
-    std::fs::write(dir.path().join("first.ndjson"), lines[..175].join("\n")).unwrap();
-    std::fs::write(dir.path().join("second.ndjson"), lines[175..].join("\n")).unwrap();
-    run(dir.path(), &["ingest", "--db", "both.db", "first.ndjson"]);
-    run(dir.path(), &["ingest", "--db", "first-only.db", "first.ndjson"]);
-    std::thread::sleep(std::time::Duration::from_millis(20));
-    let between = jiff::Timestamp::now().to_string();
-    std::thread::sleep(std::time::Duration::from_millis(20));
-    run(dir.path(), &["ingest", "--db", "both.db", "second.ndjson"]);
+    let between = two_batches(dir.path(), 175);
     for format in ["json", "csv"] {
         let args = |db: &'static str| {
             ["report", "--db", db, "--rules", "ca-dmhc", "--by", "clinic,month", "--format", format]
