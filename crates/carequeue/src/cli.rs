@@ -31,6 +31,52 @@ pub(crate) enum Command {
     Report(ReportArgs),
     /// Open requests by time left to their deadline; overdue ones first.
     Worklist(WorklistArgs),
+    /// Run the simulator.
+    Simulate(SimulateArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SimulateArgs {
+    #[command(subcommand)]
+    pub(crate) command: SimulateCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SimulateCommand {
+    /// A plain M/M/c queue, to check the engine against the closed forms:
+    /// prints the mean wait with its 95% confidence interval and P(wait).
+    Queue(QueueArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct QueueArgs {
+    /// Arrival rate (customers per unit of time); several, separated by
+    /// commas, make priority classes, the first served first.
+    #[arg(long, value_name = "L", value_delimiter = ',', required = true)]
+    pub(crate) arrival_rate: Vec<f64>,
+    /// Service rate of one server.
+    #[arg(long, value_name = "M")]
+    pub(crate) service_rate: f64,
+    /// Number of servers.
+    #[arg(long, value_name = "C")]
+    pub(crate) servers: u32,
+    /// Customers to simulate; the first 1% are dropped as warm-up.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    pub(crate) customers: u64,
+    /// The seed of the random streams.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub(crate) seed: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = QueueFormat::Text)]
+    pub(crate) format: QueueFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum QueueFormat {
+    /// Words.
+    Text,
+    /// One JSON object with `mean_wait`, `mean_wait_ci95`, `p_wait`, ...
+    Json,
 }
 
 /// The rule set to judge by, and the moment to judge as of.

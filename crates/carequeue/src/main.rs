@@ -11,6 +11,7 @@ mod html;
 mod ingest;
 mod report_cmd;
 mod rules_cmd;
+mod simulate_cmd;
 mod verdicts;
 mod verify;
 mod worklist_cmd;
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
         Command::Rules(args) => rules_cmd::run(&args),
         Command::Report(args) => report_cmd::run(&args),
         Command::Worklist(args) => worklist_cmd::run(&args),
+        Command::Simulate(args) => simulate_cmd::run(&args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
