@@ -78,7 +78,7 @@ impl<E> Scheduler<E> {
     }
 
     /// Takes the next event, advancing the clock to it.
-    pub fn next(&mut self) -> Option<(Time, E)> {
+    pub fn take_next(&mut self) -> Option<(Time, E)> {
         let entry = self.heap.pop()?;
         self.now = f64::from_bits((entry.key >> 64) as u64);
         Some((self.now, entry.event))

@@ -108,7 +108,7 @@ pub fn run(
     if n > 0 {
         calendar.schedule(pending.interarrival, Event::Arrival);
     }
-    while let Some((now, event)) = calendar.next() {
+    while let Some((now, event)) = calendar.take_next() {
         match event {
             Event::Arrival => {
                 let customer = pending;

@@ -140,7 +140,7 @@ fn ties_are_taken_in_the_order_scheduled() {
         calendar.schedule(1.0, label);
     }
     calendar.schedule(0.5, "first");
-    let order: Vec<&str> = std::iter::from_fn(|| calendar.next().map(|(_, e)| e)).collect();
+    let order: Vec<&str> = std::iter::from_fn(|| calendar.take_next().map(|(_, e)| e)).collect();
     assert_eq!(order, ["first", "a", "b", "c"]);
     let _ = measure;
 }
