@@ -31,14 +31,52 @@ pub(crate) enum Command {
     Report(ReportArgs),
     /// Open requests by time left to their deadline; overdue ones first.
     Worklist(WorklistArgs),
-    /// Run the simulator.
+    /// Run the simulator: a clinic-network scenario's replications, or a
+    /// plain queue.
     Simulate(SimulateArgs),
+    /// Write the events of a simulated clinic network.
+    Generate(GenerateArgs),
+    /// Simulate a medium-sized plan into a fresh ledger here, and report on it.
+    Demo(DemoArgs),
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub(crate) struct SimulateArgs {
     #[command(subcommand)]
-    pub(crate) command: SimulateCommand,
+    pub(crate) command: Option<SimulateCommand>,
+    /// A clinic-network scenario (TOML, see docs/simulation.md).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) scenario: Option<PathBuf>,
+    /// Replications, run in parallel.
+    #[arg(long, value_name = "R", default_value_t = 10)]
+    pub(crate) replications: u32,
+    /// The seed of the random streams.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub(crate) seed: u64,
+    /// The rule set to judge the simulated requests by.
+    #[arg(long, value_name = "ID|PATH", default_value = "ca-dmhc")]
+    pub(crate) rules: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GenerateArgs {
+    /// A clinic-network scenario (TOML, see docs/simulation.md).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) scenario: PathBuf,
+    /// The seed of the random streams.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub(crate) seed: u64,
+    /// The file to write: NDJSON, or CSV when it ends in .csv.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// The seed of the random streams.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub(crate) seed: u64,
 }
 
 #[derive(Debug, Subcommand)]

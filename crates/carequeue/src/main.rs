@@ -6,6 +6,7 @@
 //! and elapsed times).
 
 mod cli;
+mod demo;
 mod events_cmd;
 mod html;
 mod ingest;
@@ -41,6 +42,8 @@ fn main() -> ExitCode {
         Command::Report(args) => report_cmd::run(&args),
         Command::Worklist(args) => worklist_cmd::run(&args),
         Command::Simulate(args) => simulate_cmd::run(&args),
+        Command::Generate(args) => simulate_cmd::generate(&args),
+        Command::Demo(args) => demo::run(&args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

@@ -112,11 +112,12 @@ fn write_csv(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     Ok(())
 }
 
-fn write_table(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+pub(crate) fn write_table(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     writeln!(
         out,
-        "{} as of {}; rate = met / (met + missed + open_overdue); waits in days to the first \
-         suitable offer (Kaplan-Meier, still-waiting requests censored)",
+        "{} as of {}; rate = met / (met + missed + open_overdue); waits in days from the clock start \
+         to the earliest date offered, and to the first attended visit (Kaplan-Meier, requests still \
+         waiting censored)",
         report.rule_set,
         ledger::format_recorded_at(report.as_of)
     )?;

@@ -3,16 +3,162 @@
 use std::io::{self, Write};
 use std::time::Instant;
 
-use anyhow::{Result, format_err};
-use sim::QueueModel;
+use std::path::Path;
+
+use anyhow::{Context, Result, format_err};
+use metrics::Entry;
+use rules::RuleSet;
+use sim::{ClinicRun, QueueModel, Scenario};
 
 use crate::Outcome;
-use crate::cli::{QueueArgs, QueueFormat, SimulateArgs, SimulateCommand};
+use crate::cli::{GenerateArgs, QueueArgs, QueueFormat, SimulateArgs, SimulateCommand};
 
 pub(crate) fn run(args: &SimulateArgs) -> Result<Outcome> {
-    match &args.command {
-        SimulateCommand::Queue(queue) => run_queue(queue),
+    match (&args.command, &args.scenario) {
+        (Some(SimulateCommand::Queue(queue)), _) => run_queue(queue),
+        (None, Some(path)) => run_scenario(args, path),
+        (None, None) => Err(format_err!(
+            "give --scenario FILE, or the subcommand `queue` (see carequeue simulate --help)"
+        )),
     }
+}
+
+/// Reads a scenario file.
+pub(crate) fn load_scenario(path: &Path) -> Result<Scenario> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(Scenario::parse(&text, &path.display().to_string())?)
+}
+
+/// One standard's result in one run: its id, compliance rate and requests.
+pub(crate) type Rate = (String, Option<f64>, u64);
+
+/// The compliance rate per standard of one simulated run.
+pub(crate) fn rates(run: &ClinicRun, rule_set: &RuleSet) -> Vec<Rate> {
+    let entries: Vec<Entry> = run
+        .events
+        .iter()
+        .map(|event| Entry { event: event.clone(), recorded_at: run.end, voided_by: None })
+        .collect();
+    let report = metrics::report(&entries, rule_set, run.end, &[], None);
+    report.rows.iter().map(|row| (row.standard.clone(), row.rate, row.requests)).collect()
+}
+
+fn run_scenario(args: &SimulateArgs, path: &Path) -> Result<Outcome> {
+    let scenario = load_scenario(path)?;
+    let rule_set = crate::rules_cmd::load(&args.rules)?;
+    if args.replications < 2 {
+        return Err(format_err!("--replications must be at least 2, for a confidence interval"));
+    }
+    let started = Instant::now();
+    let n_threads =
+        std::thread::available_parallelism().map_or(1, |n| n.get()).min(args.replications as usize);
+    // Replications are independent; each has its own streams, so the
+    // results do not depend on how they are spread over threads.
+    let mut results: Vec<(u32, Vec<Rate>, u64)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n_threads)
+            .map(|t| {
+                let (scenario, rule_set) = (&scenario, &rule_set);
+                scope.spawn(move || {
+                    (0..args.replications)
+                        .filter(|r| *r as usize % n_threads == t)
+                        .map(|r| {
+                            let run = sim::run_clinics(scenario, args.seed, r);
+                            (r, rates(&run, rule_set), run.events.len() as u64)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    });
+    results.sort_by_key(|(r, _, _)| *r);
+    let seconds = started.elapsed().as_secs_f64();
+    let n_events: u64 = results.iter().map(|(_, _, n)| n).sum();
+    let mut out = io::stdout().lock();
+    writeln!(
+        out,
+        "{}: {} replications, seed {}, judged under {}",
+        scenario.name, args.replications, args.seed, rule_set.id
+    )?;
+    writeln!(out, "{:<22} {:>10} {:>10} {:>12}", "standard", "requests", "rate", "95% CI")?;
+    for standard in &rule_set.standards {
+        let values: Vec<f64> = results
+            .iter()
+            .filter_map(|(_, rows, _)| {
+                rows.iter().find(|(s, _, _)| s == &standard.id).and_then(|(_, rate, _)| *rate)
+            })
+            .collect();
+        if values.is_empty() {
+            continue;
+        }
+        let requests: u64 = results
+            .iter()
+            .filter_map(|(_, rows, _)| {
+                rows.iter().find(|(s, _, _)| s == &standard.id).map(|(_, _, n)| *n)
+            })
+            .sum::<u64>()
+            / results.len() as u64;
+        let k = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / k;
+        let sd =
+            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (k - 1.0).max(1.0)).sqrt();
+        let half = student_t_975(values.len() - 1) * sd / k.sqrt();
+        writeln!(
+            out,
+            "{:<22} {:>10} {:>9.1}% {:>10.1} pp",
+            standard.id,
+            requests,
+            mean * 100.0,
+            half * 100.0
+        )?;
+    }
+    writeln!(out, "{seconds:.1} s; {:.0} simulated events/s", n_events as f64 / seconds)?;
+    Ok(Outcome::Success)
+}
+
+/// Student's t at 0.975 for `df` degrees of freedom.
+fn student_t_975(df: usize) -> f64 {
+    const TABLE: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
+    ];
+    TABLE.get(df.saturating_sub(1)).copied().unwrap_or(1.96)
+}
+
+/// `carequeue generate`.
+pub(crate) fn generate(args: &GenerateArgs) -> Result<Outcome> {
+    let scenario = load_scenario(&args.scenario)?;
+    let started = Instant::now();
+    let run = sim::run_clinics(&scenario, args.seed, 0);
+    let file = std::fs::File::create(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let mut out = io::BufWriter::with_capacity(1 << 20, file);
+    let csv = args.out.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    if csv {
+        let mut writer = formats::CsvWriter::new(out)?;
+        for event in &run.events {
+            writer.write(event)?;
+        }
+        out = writer.finish()?;
+    } else {
+        let mut scratch = Vec::new();
+        for event in &run.events {
+            formats::write_ndjson(&mut out, event, &mut scratch)?;
+        }
+    }
+    out.flush()?;
+    writeln!(
+        io::stdout(),
+        "wrote {} events ({} requests) of {} to {} in {:.1} s",
+        run.events.len(),
+        run.requests,
+        scenario.name,
+        args.out.display(),
+        started.elapsed().as_secs_f64()
+    )?;
+    Ok(Outcome::Success)
 }
 
 fn run_queue(args: &QueueArgs) -> Result<Outcome> {

@@ -27,6 +27,8 @@ pub(crate) const LATE_OTHER_SECONDS: i64 = 3 * 24 * 3600;
 /// A first offer this soon after the request looks like a clock started at
 /// booking...
 pub(crate) const BOOKED_AT_REQUEST_SECONDS: i64 = 15 * 60;
+/// ...for an appointment this soon...
+pub(crate) const BOOKED_AT_REQUEST_APPOINTMENT_SECONDS: i64 = 3 * 24 * 3600;
 /// ...when the clinic's third next available appointment was this far away.
 pub(crate) const BOOKED_AT_REQUEST_TNA_DAYS: i32 = 14;
 /// A new request this soon after a closure of the same patient's request
@@ -138,7 +140,7 @@ pub(crate) fn integrity(
         .map(|r| ((r.clinic.as_str(), r.provider_type.as_str(), r.date), r.days))
         .collect();
     let mut opened: HashMap<&str, Opened<'_>> = HashMap::new();
-    let mut first_offer: HashMap<&str, Timestamp> = HashMap::new();
+    let mut first_offer: HashMap<&str, (Timestamp, Timestamp)> = HashMap::new();
     let mut closures: HashMap<(&str, &str, &str), Vec<Timestamp>> = HashMap::new();
     for entry in live() {
         let event = &entry.event;
@@ -157,10 +159,11 @@ pub(crate) fn integrity(
                 );
             }
             Body::OfferMade(o) => {
+                let offer = (at, o.appointment_at.timestamp());
                 first_offer
                     .entry(o.request_id.as_str())
-                    .and_modify(|t| *t = (*t).min(at))
-                    .or_insert(at);
+                    .and_modify(|t| *t = (*t).min(offer))
+                    .or_insert(offer);
             }
             Body::RequestClosed(c) if c.reason != CloseReason::Served => {
                 if let Some(o) = opened.get(c.request_id.as_str()) {
@@ -175,8 +178,9 @@ pub(crate) fn integrity(
     let mut requests: Vec<(&str, &Opened<'_>)> = opened.iter().map(|(k, v)| (*k, v)).collect();
     requests.sort_by_key(|(_, o)| (o.at, o.event_id));
     for (request_id, o) in requests {
-        if let Some(offer) = first_offer.get(request_id)
+        if let Some((offer, appointment)) = first_offer.get(request_id)
             && (*offer - o.at).as_secs() <= BOOKED_AT_REQUEST_SECONDS
+            && (*appointment - *offer).as_secs() <= BOOKED_AT_REQUEST_APPOINTMENT_SECONDS
         {
             let date = zone(o.clinic).to_datetime(o.at).date();
             let far = tna_of.get(&(o.clinic, o.provider, date)).copied().flatten();
@@ -217,7 +221,7 @@ pub(crate) fn integrity(
         },
         Finding {
             check: "opened_at_booking",
-            description: "requests whose first offer came within 15 minutes although the clinic's third next available appointment for the provider type was more than 14 days away (the clock may have started at booking)",
+            description: "requests whose first offer, made within 15 minutes, was for an appointment within 3 days although the clinic's third next available appointment for the provider type was more than 14 days away (the clock may have started when a slot came free)",
             events: booked_at_request,
         },
         Finding {

@@ -82,8 +82,9 @@ pub struct Row {
     pub rate: Option<f64>,
     /// The standard's required rate.
     pub threshold: f64,
-    /// Median wait from clock start to the first suitable offer, in days
-    /// (Kaplan-Meier, still-waiting requests censored).
+    /// Median wait from clock start to the earliest appointment date
+    /// offered that suits the standard, in days (Kaplan-Meier, requests
+    /// still waiting censored).
     pub wait_p50_days: Option<f64>,
     /// 90th percentile of the same.
     pub wait_p90_days: Option<f64>,
@@ -262,7 +263,9 @@ pub(crate) fn compliance(
             accum.counts[outcome_index(verdict.outcome)] += 1;
             let start = verdict.clock_start.timestamp();
             let censor = facts.closed_at.map_or(as_of, |closed| closed.min(as_of));
-            let offer = verdict.first_offer_at.map(|i| i.timestamp()).filter(|t| *t <= as_of);
+            // The earliest date offered is known once the offer is recorded,
+            // even when that date is still ahead.
+            let offer = verdict.first_offer_at.map(|i| i.timestamp());
             accum.offer_days.push(wait(start, offer, censor));
             let calendar = verdict.standard.calendar;
             let local = |t: Timestamp| clinic.time_zone.to_datetime(t).date();

@@ -53,18 +53,18 @@ fn report_of_the_example_plan() {
     let as_of: Timestamp = "2024-02-20T00:00:00Z".parse().unwrap();
     let events = plan();
     expect![[r#"
-        [] urgent-48h n=3 met=2 missed=1 within=0 overdue=0 excluded=0 rate=Some(0.667) p50=Some(0.02) p90=Some(2.08) ext=0 pp=0 oon=1 group=0 harm=1
+        [] urgent-48h n=3 met=2 missed=1 within=0 overdue=0 excluded=0 rate=Some(0.667) p50=Some(1.21) p90=Some(3.08) ext=0 pp=0 oon=1 group=0 harm=1
         [] psychiatrist-15bd n=1 met=0 missed=0 within=0 overdue=1 excluded=0 rate=Some(0.0) p50=None p90=None ext=1 pp=0 oon=0 group=0 harm=0
-        [] non-physician-10bd n=7 met=3 missed=1 within=0 overdue=2 excluded=1 rate=Some(0.5) p50=None p90=None ext=0 pp=1 oon=0 group=1 harm=0
-        [] sb221-follow-up-10bd n=1 met=1 missed=0 within=0 overdue=0 excluded=0 rate=Some(1.0) p50=Some(0.05) p90=Some(0.05) ext=0 pp=0 oon=0 group=0 harm=0
+        [] non-physician-10bd n=7 met=3 missed=1 within=0 overdue=2 excluded=1 rate=Some(0.5) p50=Some(4.79) p90=None ext=0 pp=1 oon=0 group=1 harm=0
+        [] sb221-follow-up-10bd n=1 met=1 missed=0 within=0 overdue=0 excluded=0 rate=Some(1.0) p50=Some(12.0) p90=Some(12.0) ext=0 pp=0 oon=0 group=0 harm=0
     "#]].assert_eq(&render(&report(&events, &rule_set, as_of, &[], None).rows));
     let grouped = report(&events, &rule_set, as_of, &[GroupBy::Clinic, GroupBy::Urgency], None);
     expect![[r#"
-        ["bkn", "urgent"] urgent-48h n=1 met=1 missed=0 within=0 overdue=0 excluded=0 rate=Some(1.0) p50=Some(0.02) p90=Some(0.02) ext=0 pp=0 oon=0 group=0 harm=0
+        ["bkn", "urgent"] urgent-48h n=1 met=1 missed=0 within=0 overdue=0 excluded=0 rate=Some(1.0) p50=Some(1.21) p90=Some(1.21) ext=0 pp=0 oon=0 group=0 harm=0
         ["oak", "routine"] psychiatrist-15bd n=1 met=0 missed=0 within=0 overdue=1 excluded=0 rate=Some(0.0) p50=None p90=None ext=1 pp=0 oon=0 group=0 harm=0
-        ["oak", "routine"] non-physician-10bd n=7 met=3 missed=1 within=0 overdue=2 excluded=1 rate=Some(0.5) p50=None p90=None ext=0 pp=1 oon=0 group=1 harm=0
-        ["oak", "routine"] sb221-follow-up-10bd n=1 met=1 missed=0 within=0 overdue=0 excluded=0 rate=Some(1.0) p50=Some(0.05) p90=Some(0.05) ext=0 pp=0 oon=0 group=0 harm=0
-        ["oak", "urgent"] urgent-48h n=2 met=1 missed=1 within=0 overdue=0 excluded=0 rate=Some(0.5) p50=Some(0.01) p90=Some(2.08) ext=0 pp=0 oon=1 group=0 harm=1
+        ["oak", "routine"] non-physician-10bd n=7 met=3 missed=1 within=0 overdue=2 excluded=1 rate=Some(0.5) p50=Some(4.79) p90=None ext=0 pp=1 oon=0 group=1 harm=0
+        ["oak", "routine"] sb221-follow-up-10bd n=1 met=1 missed=0 within=0 overdue=0 excluded=0 rate=Some(1.0) p50=Some(12.0) p90=Some(12.0) ext=0 pp=0 oon=0 group=0 harm=0
+        ["oak", "urgent"] urgent-48h n=2 met=1 missed=1 within=0 overdue=0 excluded=0 rate=Some(0.5) p50=Some(0.89) p90=Some(3.08) ext=0 pp=0 oon=1 group=0 harm=1
     "#]].assert_eq(&render(&grouped.rows));
     let findings: String =
         grouped.integrity.iter().map(|f| format!("{} {:?}\n", f.check, f.events)).collect();

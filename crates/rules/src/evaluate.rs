@@ -146,8 +146,9 @@ pub struct Verdict<'r, 'e> {
     pub stop_event: Option<&'e Event>,
     /// Why.
     pub reasons: Reasons,
-    /// When the first offer suitable for this standard was made, whether
-    /// or not in time (what the reports' wait to first offer measures).
+    /// The earliest appointment time offered that suits this standard,
+    /// whether or not in time: the "earliest date offered" that the
+    /// reports' wait measures.
     pub first_offer_at: Option<Instant>,
     /// The booked time of the first attended appointment at or after the
     /// clock start, whether or not in time.
@@ -440,8 +441,9 @@ fn excludes(reason: CloseReason) -> bool {
 /// The first offer that stops the clock: made by the deadline, for an
 /// appointment no earlier than the offer and the clock start and no later
 /// than the deadline, of a qualifying provider type and format. Also returns
-/// when the first suitable offer was made at any time, deadline or not (the
-/// wait that the reports measure).
+/// the earliest appointment time of the suitable offers seen until then,
+/// deadline or not (the wait that the reports measure; all suitable offers
+/// are seen when none qualifies).
 fn qualifying_offer<'e>(
     standard: &Standard,
     history: &History<'e>,
@@ -469,7 +471,9 @@ fn qualifying_offer<'e>(
         if !(offer.at >= start && provider_ok && format_ok && network_ok) {
             continue;
         }
-        first_suitable.get_or_insert(offer.made);
+        // The wait runs to "the earliest date offered": the earliest
+        // appointment time of any suitable offer.
+        first_suitable = Some(first_suitable.map_or(offer.at, |t: Timestamp| t.min(offer.at)));
         if offer.made <= last && offer.at <= last {
             match offer.declined {
                 Some(DeclineReason::PatientPreference) => {

@@ -10,13 +10,19 @@
 //! This crate does no I/O and never reads the wall clock: a run is a pure
 //! function of (model, seed, version).
 
+mod clinic;
 mod kernel;
 mod queue;
+mod scenario;
 mod streams;
 
+pub use crate::clinic::{ClinicRun, run_clinics};
 pub use crate::kernel::{Scheduler, Time};
 pub use crate::queue::{
     Customer, QueueModel, QueueStats, RandomSource, Source, measure, run, simulate,
+};
+pub use crate::scenario::{
+    Clinic, ClinicianTemplate, Course, Demand, Patients, Policy, Scenario, ScenarioError,
 };
 pub use crate::streams::{Purpose, exponential, stream};
 
