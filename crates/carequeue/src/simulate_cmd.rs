@@ -51,28 +51,13 @@ fn run_scenario(args: &SimulateArgs, path: &Path) -> Result<Outcome> {
         return Err(format_err!("--replications must be at least 2, for a confidence interval"));
     }
     let started = Instant::now();
-    let n_threads =
-        std::thread::available_parallelism().map_or(1, |n| n.get()).min(args.replications as usize);
-    // Replications are independent; each has its own streams, so the
-    // results do not depend on how they are spread over threads.
-    let mut results: Vec<(u32, Vec<Rate>, u64)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..n_threads)
-            .map(|t| {
-                let (scenario, rule_set) = (&scenario, &rule_set);
-                scope.spawn(move || {
-                    (0..args.replications)
-                        .filter(|r| *r as usize % n_threads == t)
-                        .map(|r| {
-                            let run = sim::run_clinics(scenario, args.seed, r);
-                            (r, rates(&run, rule_set), run.events.len() as u64)
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Each replication has its own streams: the results do not depend on
+    // how they are spread over threads.
+    let results: Vec<(u32, Vec<Rate>, u64)> = sim::replicate(args.replications, threads, |r| {
+        let run = sim::run_clinics(&scenario, args.seed, r);
+        (r, rates(&run, &rule_set), run.events.len() as u64)
     });
-    results.sort_by_key(|(r, _, _)| *r);
     let seconds = started.elapsed().as_secs_f64();
     let n_events: u64 = results.iter().map(|(_, _, n)| n).sum();
     let mut out = io::stdout().lock();

@@ -3,7 +3,7 @@
 use expect_test::{Expect, expect};
 use proptest::prelude::*;
 
-use crate::{Field, Fte, Instant};
+use crate::{Capacity, Field, Fte, Instant};
 
 /// Parses each line as a timestamp and renders it canonically, or the error.
 #[track_caller]
@@ -126,9 +126,15 @@ proptest! {
     }
 
     #[test]
+    fn capacities_are_built_as_parsed(places in 0u32..20_000) {
+        prop_assert_eq!(Capacity::new(places), Capacity::parse(Field::Capacity, &places.to_string()).ok());
+    }
+
+    #[test]
     fn fte_round_trips(thousandths in 1u16..=1000) {
         let text = format!("{}.{:03}", thousandths / 1000, thousandths % 1000);
         let fte = Fte::parse(Field::Fte, &text).unwrap();
+        prop_assert_eq!(Fte::from_thousandths(thousandths), Some(fte));
         prop_assert_eq!(fte.thousandths(), thousandths);
         prop_assert_eq!(Fte::parse(Field::Fte, &fte.to_string()).unwrap(), fte);
     }

@@ -61,6 +61,11 @@ impl Capacity {
             .ok_or_else(|| Error::invalid(field, "a whole number from 1 to 10000", text))
     }
 
+    /// A capacity of `places`, when it is from 1 to 10000.
+    pub fn new(places: u32) -> Option<Capacity> {
+        NonZeroU32::new(places).filter(|n| n.get() <= 10_000).map(Capacity)
+    }
+
     /// The number of places.
     pub fn get(self) -> u32 {
         self.0.get()
@@ -95,6 +100,11 @@ impl Fte {
             return Err(err());
         }
         Ok(Fte(thousandths))
+    }
+
+    /// The FTE of `thousandths` thousandths, when it is from 1 to 1000.
+    pub fn from_thousandths(thousandths: u16) -> Option<Fte> {
+        (1..=1000).contains(&thousandths).then_some(Fte(thousandths))
     }
 
     /// The value in thousandths (1 to 1000).

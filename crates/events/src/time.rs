@@ -78,17 +78,28 @@ impl fmt::Display for Instant {
     /// it is not zero and without trailing zeros, then `Z` for a zero offset
     /// or `±HH:MM`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Written digit by digit into a buffer: instants are formatted for
+        // every event hashed, exported or simulated.
         let local = self.offset.to_datetime(self.timestamp);
-        write!(
-            f,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-            local.year(),
-            local.month(),
-            local.day(),
-            local.hour(),
-            local.minute(),
-            local.second()
-        )?;
+        let year = i32::from(local.year());
+        if !(0..=9999).contains(&year) {
+            // Not reachable from parsed events (years 1900 to 2199).
+            return write!(f, "{year}-{:02}-{:02}", local.month(), local.day());
+        }
+        let mut buf = [0u8; 40];
+        digits(&mut buf[..4], year.unsigned_abs());
+        let mut len = 4;
+        for (separator, value) in [
+            (b'-', local.month()),
+            (b'-', local.day()),
+            (b'T', local.hour()),
+            (b':', local.minute()),
+            (b':', local.second()),
+        ] {
+            buf[len] = separator;
+            digits(&mut buf[len + 1..len + 3], value.unsigned_abs().into());
+            len += 3;
+        }
         let mut nanos = local.subsec_nanosecond();
         if nanos != 0 {
             let mut width = 9;
@@ -96,15 +107,32 @@ impl fmt::Display for Instant {
                 nanos /= 10;
                 width -= 1;
             }
-            write!(f, ".{nanos:0width$}")?;
+            buf[len] = b'.';
+            digits(&mut buf[len + 1..len + 1 + width], nanos.unsigned_abs());
+            len += 1 + width;
         }
         let seconds = self.offset.seconds();
         if seconds == 0 {
-            return f.write_str("Z");
+            buf[len] = b'Z';
+            len += 1;
+        } else {
+            let minutes = seconds.abs() / 60;
+            buf[len] = if seconds < 0 { b'-' } else { b'+' };
+            digits(&mut buf[len + 1..len + 3], (minutes / 60).unsigned_abs());
+            buf[len + 3] = b':';
+            digits(&mut buf[len + 4..len + 6], (minutes % 60).unsigned_abs());
+            len += 6;
         }
-        let sign = if seconds < 0 { '-' } else { '+' };
-        let minutes = seconds.abs() / 60;
-        write!(f, "{sign}{:02}:{:02}", minutes / 60, minutes % 60)
+        // Only ASCII digits and separators were written.
+        f.write_str(std::str::from_utf8(&buf[..len]).map_err(|_| fmt::Error)?)
+    }
+}
+
+/// Writes `value` as decimal digits filling `out`, with leading zeros.
+fn digits(out: &mut [u8], mut value: u32) {
+    for byte in out.iter_mut().rev() {
+        *byte = b'0' + (value % 10) as u8;
+        value /= 10;
     }
 }
 

@@ -9,7 +9,14 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use events::{Event, Field, Raw, RawRecord};
+use events::{
+    AppointmentAttended, AppointmentBooked, AppointmentCancelled, AppointmentId, AppointmentNoShow,
+    Body, CancelledBy, Capacity, ClinicId, ClinicRegistered, ClinicianId, ClinicianRegistered,
+    CloseReason, DeclineReason, Event, EventId, Field, Format, Fte, HarmKind, HarmReported,
+    Modality, NetworkId, OfferDeclined, OfferId, OfferMade, PatientId, ProviderType,
+    ReferralOutOfNetwork, RequestClosed, RequestId, RequestOpened, RequestedFormat, SlotId,
+    SlotPublished, SlotTime, Text, TimeZoneName, Urgency, Visit,
+};
 use jiff::Timestamp;
 use jiff::civil::{Date, Time as CivilTime};
 use jiff::tz::TimeZone;
@@ -20,7 +27,8 @@ use crate::kernel::Scheduler;
 use crate::scenario::Scenario;
 use crate::streams::{Purpose, exponential, stream};
 
-const PROVIDERS: [&str; 3] = ["non_physician_mh", "psychiatrist", "sud"];
+const PROVIDERS: [ProviderType; 3] =
+    [ProviderType::NonPhysicianMh, ProviderType::Psychiatrist, ProviderType::Sud];
 const PROVIDER_CODES: [&str; 3] = ["th", "md", "sud"];
 /// Session start hours, local time, Monday to Friday.
 const HOURS: [i8; 7] = [9, 10, 11, 13, 14, 15, 16];
@@ -60,13 +68,15 @@ enum Stage {
 }
 
 struct Request {
-    id: u32,
     patient: u32,
     clinic: usize,
     urgent: bool,
     provider: usize,
     follow_up: bool,
     individual: bool,
+    prior_auth: bool,
+    /// The attended visit a follow-up follows.
+    prior_appointment: Option<u32>,
     opened: i64,
     stage: Stage,
     /// Visits of the course still to come after this one.
@@ -78,14 +88,74 @@ struct Request {
     offers: u32,
     attended_any: bool,
     appointment: Option<(u32, usize)>,
+    /// The day of waiting (counted from the opening) on which the next
+    /// harm event happens if the patient is still waiting.
+    harm_day: u32,
+    /// The day of waiting on which the patient withdraws if still waiting.
+    withdraw_day: u32,
+}
+
+/// The attended visit that a follow-up request follows.
+#[derive(Clone, Copy)]
+struct Prior {
+    appointment: u32,
+    /// When the visit was.
+    at: i64,
+    clinician: usize,
+    patient: u32,
+    /// Visits of the course still to come after the follow-up.
+    remaining: u32,
 }
 
 enum Ev {
     Week(u32),
     Arrival,
-    Visit { request: usize, appointment: u32, slot: usize },
-    Cancel { request: usize, appointment: u32, slot: usize },
-    Tick { request: usize },
+    Visit {
+        request: usize,
+        appointment: u32,
+        slot: usize,
+    },
+    Cancel {
+        request: usize,
+        appointment: u32,
+        slot: usize,
+    },
+    /// A waiting patient's next harm or withdrawal day.
+    Waiting {
+        request: usize,
+        day: u32,
+    },
+}
+
+/// No harm or withdrawal within this many days of waiting.
+const NEVER: u32 = 20 * 366;
+
+/// What happened, compactly; turned into events when the run ends, from
+/// the model's final state (what a log entry refers to does not change
+/// after it is written).
+#[derive(Clone, Copy)]
+enum Rec {
+    Clinic,
+    Clinician(u32),
+    Slot(u32),
+    Opened(u32),
+    Offer { offer: u32, request: u32, slot: u32 },
+    Declined { offer: u32, request: u32 },
+    Booked { appointment: u32, offer: u32, request: u32, slot: u32 },
+    Cancelled { appointment: u32, request: u32 },
+    Attended { appointment: u32, request: u32 },
+    NoShow { appointment: u32, request: u32 },
+    Referral { request: u32, appointment_at: i64 },
+    Harm(u32),
+    Closed { request: u32, reason: CloseReason },
+}
+
+/// One log entry: when, at which clinic, what.
+#[derive(Clone, Copy)]
+struct Logged {
+    at: i64,
+    clinic: u32,
+    rec: Rec,
 }
 
 /// What a run produced.
@@ -113,8 +183,7 @@ struct Model<'s> {
     free_return: Vec<BTreeSet<(i64, usize)>>,
     requests: Vec<Request>,
     waitlist: Vec<usize>,
-    out: Vec<Event>,
-    n_events: u64,
+    log: Vec<Logged>,
     n_offers: u32,
     n_appointments: u32,
     calendar: Scheduler<Ev>,
@@ -123,34 +192,9 @@ struct Model<'s> {
     peak_rate: f64,
 }
 
-fn instant(ts: i64, tz: &TimeZone) -> String {
-    let moment = Timestamp::from_second(ts).unwrap_or(Timestamp::UNIX_EPOCH);
-    events::Instant::new(moment, tz.to_offset(moment)).to_string()
-}
-
 impl Model<'_> {
-    fn emit(&mut self, event_type: &str, at: i64, clinic: usize, fields: &[(Field, &str)]) {
-        self.n_events += 1;
-        let event_id = format!("e{}", self.n_events);
-        let occurred = instant(at, &self.zones[clinic]);
-        let mut record = RawRecord::default();
-        record.set(Field::EventId, Raw::Text(&event_id));
-        record.set(Field::Type, Raw::Text(event_type));
-        record.set(Field::OccurredAt, Raw::Text(&occurred));
-        // The simulated source records every event as it happens.
-        record.set(Field::EnteredAt, Raw::Text(&occurred));
-        for (field, value) in fields {
-            record.set(*field, Raw::Text(value));
-        }
-        // The model writes only valid events; a failure here is a bug in it.
-        match Event::parse(&record) {
-            Ok(event) => self.out.push(event),
-            Err(err) => debug_assert!(false, "the clinic model wrote an invalid event: {err}"),
-        }
-    }
-
-    fn local(&self, clinic: usize, ts: i64) -> String {
-        instant(ts, &self.zones[clinic])
+    fn log(&mut self, at: i64, clinic: usize, rec: Rec) {
+        self.log.push(Logged { at, clinic: clinic as u32, rec });
     }
 
     /// The timestamp of a local date and hour at a clinic.
@@ -246,30 +290,7 @@ impl Model<'_> {
         if kind == Kind::Return {
             self.free_return[clinician].insert((start, idx));
         }
-        let slot_id = format!("s{idx}");
-        let start_text = self.local(clinic, start);
-        let end_text =
-            self.local(clinic, start + if kind == Kind::Group { 90 * 60 } else { 50 * 60 });
-        let format = if kind == Kind::Group { "group" } else { "individual" };
-        let capacity_text = capacity.to_string();
-        let new_patients = if kind == Kind::Return { "false" } else { "true" };
-        let clinic_id = self.scenario.clinics[clinic].id.clone();
-        let clinician_id = self.clinicians[clinician].id.clone();
-        self.emit(
-            "slot.published",
-            publish_at,
-            clinic,
-            &[
-                (Field::SlotId, &slot_id),
-                (Field::ClinicianId, &clinician_id),
-                (Field::Clinic, &clinic_id),
-                (Field::Start, &start_text),
-                (Field::End, &end_text),
-                (Field::Format, format),
-                (Field::Capacity, &capacity_text),
-                (Field::NewPatients, new_patients),
-            ],
-        );
+        self.log(publish_at, clinic, Rec::Slot(idx as u32));
     }
 
     fn take(&mut self, slot: usize) {
@@ -330,13 +351,6 @@ impl Model<'_> {
         }
     }
 
-    fn ids(&self, r: usize) -> (String, String) {
-        (
-            format!("r{}", self.requests[r].id),
-            self.scenario.clinics[self.requests[r].clinic].id.clone(),
-        )
-    }
-
     /// Offers and books for a waiting request, as the policy says.
     fn book(&mut self, r: usize, now: i64) {
         let policy = &self.scenario.policy;
@@ -355,7 +369,6 @@ impl Model<'_> {
         };
         let individual = self.find(req, from, false);
         let in_time = individual.filter(|i| self.slots[*i].start <= target);
-        let (request_id, clinic_id) = self.ids(r);
         let clinic = self.requests[r].clinic;
         if in_time.is_none() && !self.requests[r].follow_up {
             if policy.group_when_short && self.requests[r].provider != 1 {
@@ -375,25 +388,14 @@ impl Model<'_> {
                 }
             }
             if policy.out_of_network_when_short {
-                let at = self.local(clinic, (now + (target - now) / 2).max(now + HOUR));
-                self.emit(
-                    "referral.out_of_network",
-                    now,
-                    clinic,
-                    &[
-                        (Field::RequestId, &request_id),
-                        (Field::Provider, "Out-of-network provider"),
-                        (Field::AppointmentAt, &at),
-                    ],
-                );
+                let appointment_at = (now + (target - now) / 2).max(now + HOUR);
+                self.log(now, clinic, Rec::Referral { request: r as u32, appointment_at });
                 self.requests[r].stage = Stage::Done;
-                self.emit(
-                    "request.closed",
+                self.log(
                     now,
                     clinic,
-                    &[(Field::RequestId, &request_id), (Field::Reason, "served")],
+                    Rec::Closed { request: r as u32, reason: CloseReason::Served },
                 );
-                let _ = clinic_id;
                 return;
             }
         }
@@ -421,61 +423,17 @@ impl Model<'_> {
     fn offer(&mut self, r: usize, slot: usize, now: i64, accept: bool) {
         self.n_offers += 1;
         self.requests[r].offers += 1;
-        let offer_id = format!("o{}", self.n_offers);
-        let (request_id, _) = self.ids(r);
+        let offer = self.n_offers;
         let clinic = self.requests[r].clinic;
-        let s = &self.slots[slot];
-        let clinician_id = self.clinicians[s.clinician].id.clone();
-        let provider = PROVIDERS[self.clinicians[s.clinician].provider];
-        let format = if s.kind == Kind::Group { "group" } else { "individual" };
-        let at = self.local(clinic, s.start);
-        let slot_id = format!("s{slot}");
-        self.emit(
-            "offer.made",
-            now,
-            clinic,
-            &[
-                (Field::RequestId, &request_id),
-                (Field::OfferId, &offer_id),
-                (Field::AppointmentAt, &at),
-                (Field::ClinicianId, &clinician_id),
-                (Field::ProviderType, provider),
-                (Field::Format, format),
-                (Field::Modality, "in_person"),
-                (Field::SlotId, &slot_id),
-            ],
-        );
+        let (request, slot_index) = (r as u32, slot as u32);
+        self.log(now, clinic, Rec::Offer { offer, request, slot: slot_index });
         if !accept {
-            self.emit(
-                "offer.declined",
-                now,
-                clinic,
-                &[
-                    (Field::RequestId, &request_id),
-                    (Field::OfferId, &offer_id),
-                    (Field::Reason, "patient_preference"),
-                ],
-            );
+            self.log(now, clinic, Rec::Declined { offer, request });
             return;
         }
         self.n_appointments += 1;
         let appointment = self.n_appointments;
-        let appointment_id = format!("a{appointment}");
-        self.emit(
-            "appointment.booked",
-            now,
-            clinic,
-            &[
-                (Field::RequestId, &request_id),
-                (Field::AppointmentId, &appointment_id),
-                (Field::AppointmentAt, &at),
-                (Field::ClinicianId, &clinician_id),
-                (Field::Format, format),
-                (Field::Modality, "in_person"),
-                (Field::OfferId, &offer_id),
-                (Field::SlotId, &slot_id),
-            ],
-        );
+        self.log(now, clinic, Rec::Booked { appointment, offer, request, slot: slot_index });
         self.take(slot);
         let start = self.slots[slot].start;
         self.requests[r].stage = Stage::Booked;
@@ -496,32 +454,29 @@ impl Model<'_> {
         clinic: usize,
         urgent: bool,
         provider: usize,
-        prior: Option<(u32, i64, usize, u32, u32)>,
+        prior: Option<Prior>,
     ) -> usize {
         let individual = self.arrivals.random_bool(self.scenario.demand.individual_share);
         let prior_auth = urgent && self.arrivals.random_bool(self.scenario.demand.prior_auth_share);
-        let id = self.requests.len() as u32;
         let (patient, follow_up, clinician, not_before, remaining) = match prior {
-            Some((appointment, at, c, patient, remaining)) => {
-                let _ = appointment;
-                (
-                    patient,
-                    true,
-                    Some(c),
-                    at + i64::from(self.scenario.course.cadence_days) * DAY - 3 * DAY,
-                    remaining,
-                )
-            }
+            Some(p) => (
+                p.patient,
+                true,
+                Some(p.clinician),
+                p.at + i64::from(self.scenario.course.cadence_days) * DAY - 3 * DAY,
+                p.remaining,
+            ),
             None => (self.arrivals.random_range(0..self.scenario.members), false, None, now, 0),
         };
         self.requests.push(Request {
-            id,
             patient,
             clinic,
             urgent,
             provider,
             follow_up,
             individual,
+            prior_auth,
+            prior_appointment: prior.map(|p| p.appointment),
             opened: now,
             stage: Stage::Waiting,
             remaining,
@@ -530,31 +485,30 @@ impl Model<'_> {
             offers: 0,
             attended_any: false,
             appointment: None,
+            harm_day: NEVER,
+            withdraw_day: NEVER,
         });
         let r = self.requests.len() - 1;
-        let (request_id, clinic_id) = self.ids(r);
-        let patient_id = format!("p{patient}");
-        let mut fields: Vec<(Field, String)> = vec![
-            (Field::RequestId, request_id),
-            (Field::PatientId, patient_id),
-            (Field::Clinic, clinic_id),
-            (Field::Urgency, if urgent { "urgent" } else { "routine" }.to_owned()),
-            (Field::ProviderType, PROVIDERS[provider].to_owned()),
-            (Field::Visit, if follow_up { "follow_up" } else { "initial" }.to_owned()),
-            (Field::PriorAuth, prior_auth.to_string()),
-            (Field::RequestedFormat, if individual { "individual" } else { "any" }.to_owned()),
-            (Field::Channel, if follow_up { "clinician" } else { "phone" }.to_owned()),
-        ];
-        if let Some((appointment, _, _, _, _)) = prior {
-            fields.push((Field::PriorAppointmentId, format!("a{appointment}")));
-        }
-        let refs: Vec<(Field, &str)> = fields.iter().map(|(f, v)| (*f, v.as_str())).collect();
-        self.emit("request.opened", now, clinic, &refs);
+        self.log(now, clinic, Rec::Opened(r as u32));
         if !follow_up {
-            self.calendar.schedule(hours(now + DAY - self.start), Ev::Tick { request: r });
+            let patients = &self.scenario.patients;
+            self.requests[r].harm_day = next_harm_day(&mut self.patients, patients, 0);
+            self.requests[r].withdraw_day =
+                day_of_first(&mut self.patients, patients.withdraw_per_day);
+            self.schedule_waiting(r);
         }
         self.book(r, now);
         r
+    }
+
+    /// Schedules a waiting request's next harm or withdrawal day.
+    fn schedule_waiting(&mut self, r: usize) {
+        let req = &self.requests[r];
+        let day = req.harm_day.min(req.withdraw_day);
+        let at = req.opened + i64::from(day) * DAY;
+        if day < NEVER && at < self.end {
+            self.calendar.schedule(hours(at - self.start), Ev::Waiting { request: r, day });
+        }
     }
 
     fn demand_rate(&self, now: i64) -> f64 {
@@ -580,6 +534,271 @@ impl Model<'_> {
         let mean_hourly = (10.0 * 2.0 + 14.0 * 0.2) / 24.0;
         per_second * weights[weekday] / mean_weight * season * hourly / mean_hourly
     }
+}
+
+/// The ids that events repeat, parsed once.
+struct Names {
+    clinics: Vec<ClinicId>,
+    zones: Vec<TimeZoneName>,
+    networks: Vec<NetworkId>,
+    clinicians: Vec<ClinicianId>,
+    out_of_network: Text,
+    phone: Text,
+    clinician: Text,
+}
+
+impl Names {
+    fn new(model: &Model<'_>) -> Result<Names, events::Error> {
+        let clinics = &model.scenario.clinics;
+        Ok(Names {
+            clinics: clinics
+                .iter()
+                .map(|c| ClinicId::parse(Field::Clinic, &c.id))
+                .collect::<Result<_, _>>()?,
+            zones: clinics
+                .iter()
+                .map(|c| TimeZoneName::parse(Field::TimeZone, &c.time_zone))
+                .collect::<Result<_, _>>()?,
+            networks: clinics
+                .iter()
+                .map(|c| NetworkId::parse(Field::Network, &c.network))
+                .collect::<Result<_, _>>()?,
+            clinicians: model
+                .clinicians
+                .iter()
+                .map(|c| ClinicianId::parse(Field::ClinicianId, &c.id))
+                .collect::<Result<_, _>>()?,
+            out_of_network: Text::parse(Field::Provider, "Out-of-network provider")?,
+            phone: Text::parse(Field::Channel, "phone")?,
+            clinician: Text::parse(Field::Channel, "clinician")?,
+        })
+    }
+}
+
+impl Model<'_> {
+    /// The log as events, built on as many threads as there are cores; the
+    /// result does not depend on how many.
+    fn events(&self) -> Vec<Event> {
+        let names = match Names::new(self) {
+            Ok(names) => names,
+            Err(err) => {
+                // The scenario's ids were checked when it was read.
+                debug_assert!(false, "a scenario id is not valid: {err}");
+                return Vec::new();
+            }
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = self.log.len().div_ceil(threads).max(1);
+        std::thread::scope(|scope| {
+            let names = &names;
+            let parts: Vec<_> = self
+                .log
+                .chunks(chunk)
+                .enumerate()
+                .map(|(part, entries)| {
+                    scope.spawn(move || {
+                        let first = part * chunk;
+                        entries
+                            .iter()
+                            .enumerate()
+                            .filter_map(|(n, entry)| match self.event(names, first + n, entry) {
+                                Ok(event) => Some(event),
+                                Err(err) => {
+                                    // The model writes only valid events.
+                                    debug_assert!(
+                                        false,
+                                        "the clinic model wrote an invalid event: {err}"
+                                    );
+                                    None
+                                }
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            let mut out = Vec::with_capacity(self.log.len());
+            for part in parts {
+                out.extend(part.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+            }
+            out
+        })
+    }
+
+    /// Log entry `n` (from 0) as an event.
+    fn event(&self, names: &Names, n: usize, entry: &Logged) -> Result<Event, events::Error> {
+        let clinic = entry.clinic as usize;
+        let zone = &self.zones[clinic];
+        let instant = |ts: i64| {
+            let moment = Timestamp::from_second(ts).unwrap_or(Timestamp::UNIX_EPOCH);
+            events::Instant::new(moment, zone.to_offset(moment))
+        };
+        let request_id = |r: u32| RequestId::parse(Field::RequestId, &format!("r{r}"));
+        let appointment_id = |a: u32| AppointmentId::parse(Field::AppointmentId, &format!("a{a}"));
+        let offer_id = |o: u32| OfferId::parse(Field::OfferId, &format!("o{o}"));
+        let slot_id = |s: u32| SlotId::parse(Field::SlotId, &format!("s{s}"));
+        let format =
+            |slot: &Slot| if slot.kind == Kind::Group { Format::Group } else { Format::Individual };
+        let body = match entry.rec {
+            Rec::Clinic => Body::ClinicRegistered(ClinicRegistered {
+                clinic: names.clinics[clinic].clone(),
+                time_zone: names.zones[clinic].clone(),
+                network: names.networks[clinic].clone(),
+                name: None,
+            }),
+            Rec::Clinician(c) => {
+                let x = &self.clinicians[c as usize];
+                Body::ClinicianRegistered(ClinicianRegistered {
+                    clinician_id: names.clinicians[c as usize].clone(),
+                    clinic: names.clinics[x.clinic].clone(),
+                    provider_type: PROVIDERS[x.provider],
+                    fte: Fte::from_thousandths((x.fte * 1000.0).round() as u16),
+                    languages: Vec::new(),
+                })
+            }
+            Rec::Slot(s) => {
+                let slot = &self.slots[s as usize];
+                let minutes = if slot.kind == Kind::Group { 90 } else { 50 };
+                Body::SlotPublished(SlotPublished {
+                    slot_id: slot_id(s)?,
+                    clinician_id: names.clinicians[slot.clinician].clone(),
+                    clinic: names.clinics[clinic].clone(),
+                    time: SlotTime::new(instant(slot.start), instant(slot.start + minutes * 60))?,
+                    format: format(slot),
+                    capacity: Capacity::new(slot.capacity).unwrap_or(Capacity::ONE),
+                    new_patients: slot.kind != Kind::Return,
+                })
+            }
+            Rec::Opened(r) => {
+                let req = &self.requests[r as usize];
+                Body::RequestOpened(RequestOpened {
+                    request_id: request_id(r)?,
+                    patient_id: PatientId::parse(Field::PatientId, &format!("p{}", req.patient))?,
+                    clinic: names.clinics[clinic].clone(),
+                    urgency: if req.urgent { Urgency::Urgent } else { Urgency::Routine },
+                    provider_type: PROVIDERS[req.provider],
+                    visit: if req.follow_up { Visit::FollowUp } else { Visit::Initial },
+                    prior_auth: req.prior_auth,
+                    requested_format: if req.individual {
+                        RequestedFormat::Individual
+                    } else {
+                        RequestedFormat::Any
+                    },
+                    prior_appointment_id: req.prior_appointment.map(appointment_id).transpose()?,
+                    prior_appointment_at: None,
+                    channel: Some(
+                        if req.follow_up { &names.clinician } else { &names.phone }.clone(),
+                    ),
+                })
+            }
+            Rec::Offer { offer, request, slot: s } => {
+                let slot = &self.slots[s as usize];
+                Body::OfferMade(OfferMade {
+                    request_id: request_id(request)?,
+                    offer_id: offer_id(offer)?,
+                    appointment_at: instant(slot.start),
+                    clinician_id: names.clinicians[slot.clinician].clone(),
+                    provider_type: PROVIDERS[self.clinicians[slot.clinician].provider],
+                    format: format(slot),
+                    modality: Modality::InPerson,
+                    in_network: true,
+                    slot_id: Some(slot_id(s)?),
+                })
+            }
+            Rec::Declined { offer, request } => Body::OfferDeclined(OfferDeclined {
+                request_id: request_id(request)?,
+                offer_id: offer_id(offer)?,
+                reason: DeclineReason::PatientPreference,
+            }),
+            Rec::Booked { appointment, offer, request, slot: s } => {
+                let slot = &self.slots[s as usize];
+                Body::AppointmentBooked(AppointmentBooked {
+                    request_id: request_id(request)?,
+                    appointment_id: appointment_id(appointment)?,
+                    appointment_at: instant(slot.start),
+                    clinician_id: names.clinicians[slot.clinician].clone(),
+                    format: format(slot),
+                    modality: Modality::InPerson,
+                    offer_id: Some(offer_id(offer)?),
+                    slot_id: Some(slot_id(s)?),
+                })
+            }
+            Rec::Cancelled { appointment, request } => {
+                Body::AppointmentCancelled(AppointmentCancelled {
+                    request_id: request_id(request)?,
+                    appointment_id: appointment_id(appointment)?,
+                    by: CancelledBy::Patient,
+                    reason: None,
+                })
+            }
+            Rec::Attended { appointment, request } => {
+                Body::AppointmentAttended(AppointmentAttended {
+                    request_id: request_id(request)?,
+                    appointment_id: appointment_id(appointment)?,
+                })
+            }
+            Rec::NoShow { appointment, request } => Body::AppointmentNoShow(AppointmentNoShow {
+                request_id: request_id(request)?,
+                appointment_id: appointment_id(appointment)?,
+            }),
+            Rec::Referral { request, appointment_at } => {
+                Body::ReferralOutOfNetwork(ReferralOutOfNetwork {
+                    request_id: request_id(request)?,
+                    provider: Some(names.out_of_network.clone()),
+                    appointment_at: Some(instant(appointment_at)),
+                })
+            }
+            Rec::Harm(request) => Body::HarmReported(HarmReported {
+                request_id: request_id(request)?,
+                kind: HarmKind::EdVisit,
+            }),
+            Rec::Closed { request, reason } => {
+                Body::RequestClosed(RequestClosed { request_id: request_id(request)?, reason })
+            }
+        };
+        // The simulated source records every event as it happens.
+        let at = instant(entry.at);
+        Ok(Event {
+            event_id: EventId::parse(Field::EventId, &format!("e{}", n + 1))?,
+            occurred_at: at,
+            entered_at: Some(at),
+            actor: None,
+            body,
+        })
+    }
+}
+
+/// The first day (1, 2, ...) on which an event of daily probability `p`
+/// happens: a geometric variate, by inversion.
+fn day_of_first(rng: &mut ChaCha8Rng, p: f64) -> u32 {
+    if p <= 0.0 {
+        return NEVER;
+    }
+    if p >= 1.0 {
+        return 1;
+    }
+    let u: f64 = 1.0 - rng.random::<f64>();
+    let day = (u.ln() / (1.0 - p).ln()).floor() + 1.0;
+    if day.is_finite() && day < f64::from(NEVER) { day as u32 } else { NEVER }
+}
+
+/// The next day after `after` on which harm happens to a patient still
+/// waiting: on day d of waiting the chance is `base × (1 + d / 30)`
+/// (illustrative only), drawn by inverting the survival function, one
+/// uniform per harm event rather than one per day.
+fn next_harm_day(rng: &mut ChaCha8Rng, patients: &crate::scenario::Patients, after: u32) -> u32 {
+    let base = patients.harm_hazard_per_day;
+    if base <= 0.0 {
+        return NEVER;
+    }
+    let u: f64 = rng.random();
+    let mut survival = 1.0;
+    for day in after + 1..NEVER {
+        survival *= 1.0 - (base * (1.0 + f64::from(day) / 30.0)).min(1.0);
+        if survival <= u {
+            return day;
+        }
+    }
+    NEVER
 }
 
 fn hours(seconds: i64) -> f64 {
@@ -638,8 +857,7 @@ pub fn run_clinics(scenario: &Scenario, seed: u64, replication: u32) -> ClinicRu
         free: HashMap::new(),
         requests: Vec::new(),
         waitlist: Vec::new(),
-        out: Vec::new(),
-        n_events: 0,
+        log: Vec::new(),
         n_offers: 0,
         n_appointments: 0,
         calendar: Scheduler::default(),
@@ -648,37 +866,11 @@ pub fn run_clinics(scenario: &Scenario, seed: u64, replication: u32) -> ClinicRu
         peak_rate: 0.0,
     };
     // The roster first, then slots for the first weeks ahead.
-    for (idx, clinic) in scenario.clinics.iter().enumerate() {
-        let tz = clinic.time_zone.clone();
-        model.emit(
-            "clinic.registered",
-            start,
-            idx,
-            &[
-                (Field::Clinic, &clinic.id),
-                (Field::TimeZone, &tz),
-                (Field::Network, &clinic.network),
-            ],
-        );
+    for clinic in 0..scenario.clinics.len() {
+        model.log(start, clinic, Rec::Clinic);
     }
     for c in 0..model.clinicians.len() {
-        let (id, clinic, provider, fte) = {
-            let x = &model.clinicians[c];
-            (x.id.clone(), x.clinic, x.provider, x.fte)
-        };
-        let clinic_id = scenario.clinics[clinic].id.clone();
-        let fte_text = format!("{}", (fte * 1000.0).round() / 1000.0);
-        model.emit(
-            "clinician.registered",
-            start,
-            clinic,
-            &[
-                (Field::ClinicianId, &id),
-                (Field::Clinic, &clinic_id),
-                (Field::ProviderType, PROVIDERS[provider]),
-                (Field::Fte, &fte_text),
-            ],
-        );
+        model.log(start, model.clinicians[c].clinic, Rec::Clinician(c as u32));
     }
     let weeks = scenario.days.div_ceil(7);
     for week in 0..scenario.clinician.horizon_weeks.min(weeks + 4) {
@@ -695,7 +887,7 @@ pub fn run_clinics(scenario: &Scenario, seed: u64, replication: u32) -> ClinicRu
 
     let share: Vec<f64> = scenario.clinics.iter().map(|c| c.member_share).collect();
     while let Some((t, ev)) = model.calendar.take_next() {
-        let now = start + (t * 3600.0) as i64;
+        let now = start + (t * 3600.0).round() as i64;
         if now >= end {
             break;
         }
@@ -735,71 +927,41 @@ pub fn run_clinics(scenario: &Scenario, seed: u64, replication: u32) -> ClinicRu
                     .unwrap_or(0);
                 model.open(now, clinic, urgent, provider, None);
             }
-            Ev::Tick { request } => {
+            Ev::Waiting { request, day } => {
                 let req = &model.requests[request];
                 if req.attended_any || req.stage == Stage::Done {
                     continue;
                 }
-                let waited = (now - req.opened) as f64 / DAY as f64;
-                let (request_id, _) = model.ids(request);
-                let clinic = req.clinic;
-                let patients = &scenario.patients;
-                if model
-                    .patients
-                    .random_bool((patients.harm_hazard_per_day * (1.0 + waited / 30.0)).min(1.0))
-                {
-                    model.emit(
-                        "harm.reported",
-                        now,
-                        clinic,
-                        &[(Field::RequestId, &request_id), (Field::Kind, "ed_visit")],
-                    );
+                let (harm_day, withdraw_day, clinic) = (req.harm_day, req.withdraw_day, req.clinic);
+                let r = request as u32;
+                if day == harm_day {
+                    model.log(now, clinic, Rec::Harm(r));
+                    model.requests[request].harm_day =
+                        next_harm_day(&mut model.patients, &scenario.patients, harm_day);
                 }
-                if model.patients.random_bool(patients.withdraw_per_day) {
+                if day == withdraw_day {
                     if let Some((appointment, slot)) = model.requests[request].appointment.take() {
                         model.release(slot);
-                        let appointment_id = format!("a{appointment}");
-                        model.emit(
-                            "appointment.cancelled",
-                            now,
-                            clinic,
-                            &[
-                                (Field::RequestId, &request_id),
-                                (Field::AppointmentId, &appointment_id),
-                                (Field::By, "patient"),
-                            ],
-                        );
+                        model.log(now, clinic, Rec::Cancelled { appointment, request: r });
                     }
                     model.requests[request].stage = Stage::Done;
-                    model.emit(
-                        "request.closed",
+                    model.log(
                         now,
                         clinic,
-                        &[(Field::RequestId, &request_id), (Field::Reason, "withdrawn")],
+                        Rec::Closed { request: r, reason: CloseReason::Withdrawn },
                     );
                     continue;
                 }
-                model.calendar.schedule(t + 24.0, Ev::Tick { request });
+                model.schedule_waiting(request);
             }
             Ev::Cancel { request, appointment, slot } => {
                 let req = &model.requests[request];
                 if req.stage != Stage::Booked || req.appointment.map(|a| a.0) != Some(appointment) {
                     continue;
                 }
-                let (request_id, _) = model.ids(request);
                 let clinic = req.clinic;
                 model.release(slot);
-                let appointment_id = format!("a{appointment}");
-                model.emit(
-                    "appointment.cancelled",
-                    now,
-                    clinic,
-                    &[
-                        (Field::RequestId, &request_id),
-                        (Field::AppointmentId, &appointment_id),
-                        (Field::By, "patient"),
-                    ],
-                );
+                model.log(now, clinic, Rec::Cancelled { appointment, request: request as u32 });
                 model.requests[request].stage = Stage::Waiting;
                 model.requests[request].appointment = None;
                 model.book(request, now);
@@ -811,47 +973,28 @@ pub fn run_clinics(scenario: &Scenario, seed: u64, replication: u32) -> ClinicRu
                 }
                 let (clinic, follow_up, patient, provider, course_left) =
                     (req.clinic, req.follow_up, req.patient, req.provider, req.remaining);
-                let (request_id, _) = model.ids(request);
-                let appointment_id = format!("a{appointment}");
+                let r = request as u32;
                 let no_show = if follow_up {
                     scenario.patients.no_show_follow_up
                 } else {
                     scenario.patients.no_show_initial
                 };
                 if model.patients.random_bool(no_show) {
-                    model.emit(
-                        "appointment.no_show",
-                        now + 15 * 60,
-                        clinic,
-                        &[(Field::RequestId, &request_id), (Field::AppointmentId, &appointment_id)],
-                    );
+                    model.log(now + 15 * 60, clinic, Rec::NoShow { appointment, request: r });
                     model.requests[request].stage = Stage::Waiting;
                     model.requests[request].appointment = None;
                     if !follow_up && model.patients.random_bool(0.3) {
                         model.requests[request].stage = Stage::Done;
-                        model.emit(
-                            "request.closed",
-                            now + HOUR,
-                            clinic,
-                            &[(Field::RequestId, &request_id), (Field::Reason, "unreachable")],
-                        );
+                        let reason = CloseReason::Unreachable;
+                        model.log(now + HOUR, clinic, Rec::Closed { request: r, reason });
                     } else {
                         model.book(request, now + HOUR);
                     }
                     continue;
                 }
-                model.emit(
-                    "appointment.attended",
-                    now + 50 * 60,
-                    clinic,
-                    &[(Field::RequestId, &request_id), (Field::AppointmentId, &appointment_id)],
-                );
-                model.emit(
-                    "request.closed",
-                    now + 55 * 60,
-                    clinic,
-                    &[(Field::RequestId, &request_id), (Field::Reason, "served")],
-                );
+                model.log(now + 50 * 60, clinic, Rec::Attended { appointment, request: r });
+                let reason = CloseReason::Served;
+                model.log(now + 55 * 60, clinic, Rec::Closed { request: r, reason });
                 model.requests[request].stage = Stage::Done;
                 model.requests[request].attended_any = true;
                 let clinician = model.slots[slot].clinician;
@@ -869,8 +1012,13 @@ pub fn run_clinics(scenario: &Scenario, seed: u64, replication: u32) -> ClinicRu
                     0
                 };
                 if remaining > 0 {
-                    let prior =
-                        (appointment, model.slots[slot].start, clinician, patient, remaining - 1);
+                    let prior = Prior {
+                        appointment,
+                        at: model.slots[slot].start,
+                        clinician,
+                        patient,
+                        remaining: remaining - 1,
+                    };
                     model.open(now + 55 * 60, clinic, false, provider, Some(prior));
                 }
             }
@@ -878,7 +1026,7 @@ pub fn run_clinics(scenario: &Scenario, seed: u64, replication: u32) -> ClinicRu
     }
     let requests = model.requests.len() as u64;
     ClinicRun {
-        events: model.out,
+        events: model.events(),
         requests,
         end: Timestamp::from_second(end).unwrap_or(Timestamp::UNIX_EPOCH),
     }

@@ -5,7 +5,10 @@
 //! ([`stream`]: one ChaCha8 stream per replication and purpose, derived from
 //! one seed), and the models built on them: the M/M/c queue with priority
 //! classes ([`QueueModel`]), against which the engine is validated with the
-//! closed forms of `reference/queueing.md`.
+//! closed forms of `reference/queueing.md`, and the clinic-network model
+//! ([`run_clinics`] on a [`Scenario`], docs/simulation.md) that emits the
+//! events of the real system. [`replicate`] spreads independent
+//! replications over threads without changing their results.
 //!
 //! This crate does no I/O and never reads the wall clock: a run is a pure
 //! function of (model, seed, version).
@@ -13,6 +16,7 @@
 mod clinic;
 mod kernel;
 mod queue;
+mod replicate;
 mod scenario;
 mod streams;
 
@@ -21,10 +25,13 @@ pub use crate::kernel::{Scheduler, Time};
 pub use crate::queue::{
     Customer, QueueModel, QueueStats, RandomSource, Source, measure, run, simulate,
 };
+pub use crate::replicate::replicate;
 pub use crate::scenario::{
     Clinic, ClinicianTemplate, Course, Demand, Patients, Policy, Scenario, ScenarioError,
 };
 pub use crate::streams::{Purpose, exponential, stream};
 
+#[cfg(test)]
+mod clinic_tests;
 #[cfg(test)]
 mod tests;

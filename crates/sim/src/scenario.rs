@@ -255,8 +255,30 @@ impl std::fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
+/// The 1-based line where `key` is set in the `nth` (from 0) table headed
+/// `header` (`""`: the top level); 0 when it is not set there.
+fn line_of(text: &str, header: &str, nth: usize, key: &str) -> usize {
+    let mut inside = header.is_empty();
+    let mut seen = 0;
+    for (idx, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            inside = line == header && {
+                seen += 1;
+                seen == nth + 1
+            };
+        } else if inside
+            && line.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with('='))
+        {
+            return idx + 1;
+        }
+    }
+    0
+}
+
 impl Scenario {
-    /// Reads and checks a scenario.
+    /// Reads and checks a scenario. Errors name the file, the line when the
+    /// value is written in it, the field and what was expected.
     pub fn parse(text: &str, source_name: &str) -> Result<Scenario, ScenarioError> {
         let err = |line: usize, message: String| ScenarioError {
             source_name: source_name.to_owned(),
@@ -268,58 +290,212 @@ impl Scenario {
                 e.span().map_or(0, |s| text[..s.start.min(text.len())].matches('\n').count() + 1);
             err(line, e.message().to_owned())
         })?;
-        let check =
-            |ok: bool, message: &str| if ok { Ok(()) } else { Err(err(0, message.to_owned())) };
+        // `field` is `table.key`, `clinic.key` for the nth clinic, or `key`.
+        let check = |ok: bool, field: &str, nth: usize, expected: &str, found: String| {
+            if ok {
+                return Ok(());
+            }
+            let (header, key) = match field.split_once('.') {
+                Some(("clinic", key)) => ("[[clinic]]".to_owned(), key),
+                Some((table, key)) => (format!("[{table}]"), key),
+                None => (String::new(), field),
+            };
+            let line = line_of(text, &header, nth, key);
+            let field = if header == "[[clinic]]" {
+                format!("clinic {} {key}", nth + 1)
+            } else {
+                field.to_owned()
+            };
+            Err(err(line, format!("{field}: expected {expected}, found {found}")))
+        };
         check(
             scenario.start.parse::<jiff::civil::Date>().is_ok(),
-            "start must be a date such as 2025-01-06",
+            "start",
+            0,
+            "a date such as 2025-01-06",
+            format!("{:?}", scenario.start),
         )?;
-        check(scenario.days >= 7 && scenario.days <= 3660, "days must be from 7 to 3660")?;
-        check(scenario.members > 0, "members must be positive")?;
-        check(!scenario.clinics.is_empty(), "at least one [[clinic]] is needed")?;
+        check(
+            (7..=3660).contains(&scenario.days),
+            "days",
+            0,
+            "a number of days from 7 to 3660",
+            scenario.days.to_string(),
+        )?;
+        check(scenario.members > 0, "members", 0, "at least 1", scenario.members.to_string())?;
+        check(
+            !scenario.clinics.is_empty(),
+            "clinic",
+            0,
+            "at least one [[clinic]] table",
+            "none".to_owned(),
+        )?;
         let share: f64 = scenario.clinics.iter().map(|c| c.member_share).sum();
-        check((share - 1.0).abs() < 1e-6, "the clinics' member_share must add up to 1")?;
-        let probability = |p: f64| (0.0..=1.0).contains(&p);
+        check(
+            (share - 1.0).abs() < 1e-6,
+            "clinic.member_share",
+            0,
+            "shares over all clinics that add up to 1",
+            format!("a total of {share}"),
+        )?;
         let p = &scenario.patients;
-        check(
-            [
-                p.decline_probability,
-                p.no_show_initial,
-                p.no_show_follow_up,
-                p.cancel_probability,
-                p.withdraw_per_day,
-                p.harm_hazard_per_day,
-            ]
-            .iter()
-            .all(|x| probability(*x)),
-            "patients' probabilities must be from 0 to 1",
-        )?;
-        let d = &scenario.demand;
-        check(
-            d.requests_per_1000 >= 0.0
-                && probability(d.urgent_share)
-                && probability(d.individual_share),
-            "demand shares must be from 0 to 1",
-        )?;
-        check(
-            (d.provider_mix.iter().sum::<f64>() - 1.0).abs() < 1e-6,
-            "demand.provider_mix must add up to 1",
-        )?;
-        check(scenario.course.mean_visits >= 1.0, "course.mean_visits must be at least 1")?;
-        check(
-            scenario.clinician.sessions_per_week <= 60,
-            "clinician.sessions_per_week must be at most 60",
-        )?;
-        for clinic in &scenario.clinics {
+        for (key, value) in [
+            ("decline_probability", p.decline_probability),
+            ("no_show_initial", p.no_show_initial),
+            ("no_show_follow_up", p.no_show_follow_up),
+            ("cancel_probability", p.cancel_probability),
+            ("withdraw_per_day", p.withdraw_per_day),
+            ("harm_hazard_per_day", p.harm_hazard_per_day),
+        ] {
+            let field = format!("patients.{key}");
             check(
-                events::TimeZoneName::parse(events::Field::TimeZone, &clinic.time_zone).is_ok(),
-                "a clinic's time_zone must be an IANA name",
-            )?;
-            check(
-                events::ClinicId::parse(events::Field::Clinic, &clinic.id).is_ok(),
-                "a clinic's id must be an id (letters, digits, - _ . :)",
+                (0.0..=1.0).contains(&value),
+                &field,
+                0,
+                "a probability from 0 to 1",
+                value.to_string(),
             )?;
         }
+        let d = &scenario.demand;
+        for (key, value) in [
+            ("urgent_share", d.urgent_share),
+            ("prior_auth_share", d.prior_auth_share),
+            ("individual_share", d.individual_share),
+            ("seasonal_amplitude", d.seasonal_amplitude),
+        ] {
+            let field = format!("demand.{key}");
+            check(
+                (0.0..=1.0).contains(&value),
+                &field,
+                0,
+                "a share from 0 to 1",
+                value.to_string(),
+            )?;
+        }
+        check(
+            d.requests_per_1000.is_finite() && (0.0..=10_000.0).contains(&d.requests_per_1000),
+            "demand.requests_per_1000",
+            0,
+            "a rate from 0 to 10000",
+            d.requests_per_1000.to_string(),
+        )?;
+        check(
+            d.provider_mix.iter().all(|x| *x >= 0.0)
+                && (d.provider_mix.iter().sum::<f64>() - 1.0).abs() < 1e-6,
+            "demand.provider_mix",
+            0,
+            "three shares that add up to 1",
+            format!("{:?}", d.provider_mix),
+        )?;
+        check(
+            d.weekday_weights.iter().all(|w| w.is_finite() && *w >= 0.0)
+                && d.weekday_weights.iter().sum::<f64>() > 0.0,
+            "demand.weekday_weights",
+            0,
+            "seven weights, not negative, not all 0",
+            format!("{:?}", d.weekday_weights),
+        )?;
+        let c = &scenario.course;
+        check(
+            (0.0..=1.0).contains(&c.follow_up_probability),
+            "course.follow_up_probability",
+            0,
+            "a probability from 0 to 1",
+            c.follow_up_probability.to_string(),
+        )?;
+        check(
+            (1.0..=60.0).contains(&c.mean_visits),
+            "course.mean_visits",
+            0,
+            "a mean from 1 to 60",
+            c.mean_visits.to_string(),
+        )?;
+        check(
+            (3..=90).contains(&c.cadence_days),
+            "course.cadence_days",
+            0,
+            "a number of days from 3 to 90",
+            c.cadence_days.to_string(),
+        )?;
+        let t = &scenario.clinician;
+        check(
+            t.sessions_per_week <= 35,
+            "clinician.sessions_per_week",
+            0,
+            "at most 35 (seven a day, Monday to Friday)",
+            t.sessions_per_week.to_string(),
+        )?;
+        check(
+            (0.0..=1.0).contains(&t.intake_share),
+            "clinician.intake_share",
+            0,
+            "a share from 0 to 1",
+            t.intake_share.to_string(),
+        )?;
+        check(
+            (1..=52).contains(&t.horizon_weeks),
+            "clinician.horizon_weeks",
+            0,
+            "a number of weeks from 1 to 52",
+            t.horizon_weeks.to_string(),
+        )?;
+        check(
+            t.leave_weeks <= 52,
+            "clinician.leave_weeks",
+            0,
+            "at most 52",
+            t.leave_weeks.to_string(),
+        )?;
+        for (nth, clinic) in scenario.clinics.iter().enumerate() {
+            let id = |field, text: &str| match field {
+                events::Field::Clinic => events::ClinicId::parse(field, text).is_ok(),
+                _ => events::NetworkId::parse(field, text).is_ok(),
+            };
+            check(
+                id(events::Field::Clinic, &clinic.id),
+                "clinic.id",
+                nth,
+                "an id of letters, digits and - _ . : / @ + # ~ =",
+                format!("{:?}", clinic.id),
+            )?;
+            check(
+                id(events::Field::Network, &clinic.network),
+                "clinic.network",
+                nth,
+                "an id of letters, digits and - _ . : / @ + # ~ =",
+                format!("{:?}", clinic.network),
+            )?;
+            check(
+                events::TimeZoneName::parse(events::Field::TimeZone, &clinic.time_zone).is_ok(),
+                "clinic.time_zone",
+                nth,
+                "an IANA time zone such as America/Los_Angeles",
+                format!("{:?}", clinic.time_zone),
+            )?;
+            check(
+                clinic.member_share.is_finite() && clinic.member_share >= 0.0,
+                "clinic.member_share",
+                nth,
+                "a share from 0 to 1",
+                clinic.member_share.to_string(),
+            )?;
+            check(
+                clinic.clinicians.iter().all(|n| n.is_finite() && (0.0..=10_000.0).contains(n)),
+                "clinic.clinicians",
+                nth,
+                "three numbers of full-time clinicians from 0 to 10000",
+                format!("{:?}", clinic.clinicians),
+            )?;
+        }
+        let ids: std::collections::HashSet<&str> =
+            scenario.clinics.iter().map(|c| c.id.as_str()).collect();
+        check(
+            ids.len() == scenario.clinics.len(),
+            "clinic.id",
+            scenario.clinics.len() - 1,
+            "a different id for each clinic",
+            "a repeated id".to_owned(),
+        )?;
         Ok(scenario)
     }
 }
