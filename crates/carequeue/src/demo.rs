@@ -17,6 +17,20 @@ const SCENARIO: &str = include_str!("../../../scenarios/medium-plan.toml");
 const LEDGER: &str = "carequeue-demo.db";
 const REPORT: &str = "carequeue-demo.html";
 
+/// A progress bar on a terminal.
+fn progress(message: &str, total: u64) -> Option<ProgressBar> {
+    if !io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {percent}% {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message(message.to_owned());
+    Some(bar)
+}
+
 fn step(message: &str) -> Option<ProgressBar> {
     if !io::stderr().is_terminal() {
         return None;
@@ -58,37 +72,70 @@ pub(crate) fn run(args: &DemoArgs) -> Result<Outcome> {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{LEDGER}{suffix}"));
     }
-    let bar = step("storing the events in the ledger");
+    // The events are stored as a live feed would have stored them: a batch
+    // a week, recorded at the end of its week, so that `--as-of` can look
+    // at any moment of the simulated year.
     let ledger = Ledger::open(LEDGER)?;
-    let recorded_at = jiff::Timestamp::now();
-    let options =
-        AppendOptions { source: "carequeue demo".to_owned(), recorded_at, max_problems: 20 };
-    let incoming = run.events.iter().enumerate().map(|(idx, event)| {
-        Ok::<_, std::convert::Infallible>(Incoming::new(idx as u64 + 1, event.clone()))
+    let weeks = run.events.chunk_by({
+        let mut week_end = run.start;
+        move |_, next: &events::Event| {
+            let at = next.occurred_at.timestamp();
+            if at <= week_end {
+                return true;
+            }
+            while week_end < at {
+                week_end =
+                    week_end.saturating_add(jiff::SignedDuration::from_hours(7 * 24)).unwrap_or(at);
+            }
+            false
+        }
     });
-    let appended = ledger.append(incoming, &options)?;
+    let bar = progress("storing the events in the ledger, a batch a week", run.events.len() as u64);
+    let (mut stored, mut line) = (0, 0u64);
+    let mut head = None;
+    for batch in weeks {
+        let last = batch.iter().map(|e| e.occurred_at.timestamp()).max().unwrap_or(run.start);
+        let options = AppendOptions {
+            source: "carequeue demo".to_owned(),
+            recorded_at: last,
+            max_problems: 20,
+        };
+        let incoming = batch.iter().map(|event| {
+            line += 1;
+            Ok::<_, std::convert::Infallible>(Incoming::new(line, event.clone()))
+        });
+        match ledger.append(incoming, &options)? {
+            Appended::Stored(summary) => {
+                stored += summary.batch.n_new;
+                head = Some(summary.head);
+            }
+            Appended::Rejected(rejection) => {
+                return Err(anyhow::format_err!(
+                    "the simulated events were rejected: {} problems, the first: {:?}",
+                    rejection.problems.len(),
+                    rejection.problems.first()
+                ));
+            }
+        }
+        if let Some(bar) = &bar {
+            bar.inc(batch.len() as u64);
+        }
+    }
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    match appended {
-        Appended::Stored(summary) => writeln!(
-            out,
-            "stored {} events in {LEDGER}, head {}",
-            summary.batch.n_new, summary.head
-        )?,
-        Appended::Rejected(rejection) => {
-            return Err(anyhow::format_err!(
-                "the simulated events were rejected: {} problems",
-                rejection.problems.len()
-            ));
-        }
-    }
+    // The last batch's moment: the end of the simulated year.
+    let as_of = run.events.iter().map(|e| e.occurred_at.timestamp()).max().unwrap_or(run.end);
+    writeln!(
+        out,
+        "stored {stored} events in {LEDGER} in weekly batches, head {}",
+        head.map_or_else(String::new, |h| h.to_string())
+    )?;
 
     let bar = step("computing the report");
     let rule_set = rules::RuleSet::shipped("ca-dmhc").context("the shipped rule set ca-dmhc")?;
-    let entries = crate::report_cmd::entries_as_of(&ledger, recorded_at)?;
-    // Judged as of the end of the simulated year.
-    let report = metrics::report(&entries, &rule_set, run.end, &[metrics::GroupBy::Clinic], None);
+    let entries = crate::report_cmd::entries_as_of(&ledger, as_of)?;
+    let report = metrics::report(&entries, &rule_set, as_of, &[metrics::GroupBy::Clinic], None);
     std::fs::write(REPORT, crate::html::render(&report, &rule_set, true))
         .with_context(|| format!("cannot write {REPORT}"))?;
     if let Some(bar) = bar {
@@ -100,7 +147,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<Outcome> {
     writeln!(
         out,
         "wrote {REPORT}; the ledger is {LEDGER} (try: carequeue worklist --db {LEDGER} --rules ca-dmhc --as-of {})",
-        run.end
+        as_of
     )?;
     writeln!(out, "done in {:.1} s", started.elapsed().as_secs_f64())?;
     Ok(Outcome::Success)

@@ -225,3 +225,96 @@ fn run_queue(args: &QueueArgs) -> Result<Outcome> {
     }
     Ok(Outcome::Success)
 }
+
+#[cfg(test)]
+mod tests {
+    use metrics::{Entry, GroupBy};
+
+    /// Three clinics alike but for one thing each: `short` has five ninths
+    /// of the therapists of `base`; `short-no-carve` is `short` without an
+    /// urgent carve-out.
+    const CONTRAST: &str = r#"
+start = "2025-01-06"
+days = 364
+members = 54000
+
+[[clinic]]
+id = "base"
+member_share = 0.34
+clinicians = [9.0, 2.0, 1.5]
+urgent_carve_out = 2
+
+[[clinic]]
+id = "short"
+member_share = 0.33
+clinicians = [5.0, 2.0, 1.5]
+urgent_carve_out = 2
+
+[[clinic]]
+id = "short-no-carve"
+member_share = 0.33
+clinicians = [5.0, 2.0, 1.5]
+urgent_carve_out = 0
+"#;
+
+    #[test]
+    fn the_model_shows_what_a_clinic_manager_would_recognise() {
+        let scenario = sim::Scenario::parse(CONTRAST, "contrast.toml").unwrap();
+        let run = sim::run_clinics(&scenario, 1, 0);
+        let entries: Vec<Entry> = run
+            .events
+            .iter()
+            .map(|event| Entry { event: event.clone(), recorded_at: run.end, voided_by: None })
+            .collect();
+        let rule_set = rules::RuleSet::shipped("ca-dmhc").unwrap();
+        let report = metrics::report(&entries, &rule_set, run.end, &[GroupBy::Clinic], None);
+        let row = |clinic: &str, standard: &str| {
+            report
+                .rows
+                .iter()
+                .find(|r| r.keys == [clinic] && r.standard == standard)
+                .unwrap_or_else(|| panic!("no {standard} row for {clinic}"))
+        };
+        let urgent = |clinic| row(clinic, "urgent-48h").rate.unwrap();
+        let group = |clinic| {
+            let r = row(clinic, "non-physician-10bd");
+            r.group_for_individual as f64 / r.requests as f64
+        };
+        // The share of follow-up gaps longer than 14 days, over the months
+        // of the later visits from `first` to `last`.
+        let long_gaps = |clinic: &str, first: &str, last: &str| {
+            let rows: Vec<_> = report
+                .access
+                .follow_up_gaps
+                .iter()
+                .filter(|g| g.clinic == clinic && (first..=last).contains(&g.month.as_str()))
+                .collect();
+            rows.iter().map(|g| g.over_14_days).sum::<u64>() as f64
+                / rows.iter().map(|g| g.gaps).sum::<u64>() as f64
+        };
+        let early = |clinic| long_gaps(clinic, "2025-01", "2025-03");
+        let late = |clinic| long_gaps(clinic, "2025-10", "2025-12");
+        let figures = format!(
+            "urgent-48h: short {:.3}, short-no-carve {:.3}; group for individual: base {:.3}, \
+             short {:.3}; follow-up gaps over 14 days, Q1 and Q4: base {:.3} {:.3}, short {:.3} {:.3}",
+            urgent("short"),
+            urgent("short-no-carve"),
+            group("base"),
+            group("short"),
+            early("base"),
+            late("base"),
+            early("short"),
+            late("short"),
+        );
+        eprintln!("{figures}");
+        // Urgent waits are longer where there is no carve-out...
+        assert!(urgent("short-no-carve") < urgent("short") - 0.1, "{figures}");
+        // ...group care stands in for individual care where therapists are
+        // short...
+        assert!(group("short") > 1.5 * group("base"), "{figures}");
+        // ...and follow-up visits drift apart as caseloads fill, the more
+        // where therapists are short.
+        assert!(late("short") > early("short") + 0.1, "{figures}");
+        assert!(late("short") > late("base") + 0.05, "{figures}");
+    }
+}

@@ -108,7 +108,11 @@ struct Prior {
 }
 
 enum Ev {
+    /// Slots for another week are published.
     Week(u32),
+    /// Noon: the waiting list is tried again, with the carve-out slots of
+    /// the next day now open to everyone.
+    Noon,
     Arrival,
     Visit {
         request: usize,
@@ -165,6 +169,9 @@ pub struct ClinicRun {
     pub events: Vec<Event>,
     /// Requests opened (initial and follow-up).
     pub requests: u64,
+    /// The moment the run starts: midnight of the first day, in the first
+    /// clinic's time zone.
+    pub start: Timestamp,
     /// The moment the run ends.
     pub end: Timestamp,
 }
@@ -221,15 +228,14 @@ impl Model<'_> {
                 .urgent_carve_out
                 .unwrap_or(template.urgent_carve_out) as usize;
             let intake = (sessions as f64 * template.intake_share).round() as usize;
-            let mut times = Vec::with_capacity(sessions + 1);
-            for day in 0..5 {
-                for hour in HOURS {
-                    times.push((day, hour));
-                }
-            }
-            // Spread the sessions over the week, in a fixed order per clinician.
-            let offset = c % times.len();
-            times.rotate_left(offset);
+            // The week's sessions in the order they are filled: one a day
+            // across the week, then the next hour, so that each kind of
+            // slot (carve-out first, then intake, then return) is spread
+            // over the days; clinicians start on different days and hours.
+            let times: Vec<(i64, i8)> = (0..35)
+                .map(|n| ((n + c) % 5, HOURS[(n / 5 + c / 5) % HOURS.len()]))
+                .map(|(day, hour)| (day as i64, hour))
+                .collect();
             let publish_at = (monday
                 .checked_sub(jiff::Span::new().days(i64::from(template.horizon_weeks) * 7)))
             .map_or(self.start, |d| self.at(clinic, d, 8).max(self.start));
@@ -323,8 +329,9 @@ impl Model<'_> {
         }
     }
 
-    /// The earliest free slot for a request at or after `from`.
-    fn find(&self, r: &Request, from: i64, group: bool) -> Option<usize> {
+    /// The earliest free slot for a request at or after `from`, looked for
+    /// at `now`: carve-out slots are for urgent requests until a day ahead.
+    fn find(&self, r: &Request, now: i64, from: i64, group: bool) -> Option<usize> {
         let first = |kind: Kind| {
             self.free
                 .get(&(r.clinic, r.provider, kind))
@@ -342,7 +349,7 @@ impl Model<'_> {
             return first(Kind::Return).or_else(|| first(Kind::Intake));
         }
         let intake = first(Kind::Intake);
-        let carve = first(Kind::Carve).filter(|i| r.urgent || self.slots[*i].start - from <= DAY);
+        let carve = first(Kind::Carve).filter(|i| r.urgent || self.slots[*i].start - now <= DAY);
         match (intake, carve) {
             (Some(a), Some(b)) => {
                 Some(if self.slots[b].start < self.slots[a].start { b } else { a })
@@ -358,7 +365,9 @@ impl Model<'_> {
         if req.stage != Stage::Waiting {
             return;
         }
-        let lead = if req.urgent { 2 * HOUR } else { DAY };
+        // A first visit can be booked from two hours ahead, a return visit
+        // from the next day.
+        let lead = if req.follow_up { DAY } else { 2 * HOUR };
         let from = (now + lead).max(req.not_before);
         let target = if req.follow_up {
             req.not_before + 14 * DAY
@@ -367,13 +376,13 @@ impl Model<'_> {
         } else {
             req.opened + i64::from(policy.routine_target_days) * DAY
         };
-        let individual = self.find(req, from, false);
+        let individual = self.find(req, now, from, false);
         let in_time = individual.filter(|i| self.slots[*i].start <= target);
         let clinic = self.requests[r].clinic;
         if in_time.is_none() && !self.requests[r].follow_up {
             if policy.group_when_short && self.requests[r].provider != 1 {
                 let group = self
-                    .find(&self.requests[r], from, true)
+                    .find(&self.requests[r], now, from, true)
                     .filter(|i| self.slots[*i].start <= target);
                 if let Some(slot) = group {
                     let accept = if self.requests[r].individual {
@@ -407,7 +416,7 @@ impl Model<'_> {
                     && self.patients.random_bool(self.scenario.patients.decline_probability);
                 self.offer(r, slot, now, !decline);
                 if decline {
-                    let next = self.find(&self.requests[r], self.slots[slot].start + 1, false);
+                    let next = self.find(&self.requests[r], now, self.slots[slot].start + 1, false);
                     if let Some(next) = next {
                         self.offer(r, next, now, true);
                     } else {
@@ -511,11 +520,22 @@ impl Model<'_> {
         }
     }
 
-    fn demand_rate(&self, now: i64) -> f64 {
+    /// The plan's rate of new requests per second at `now`, on the clock of
+    /// `clinic` (its local weekday and hour), and the peak of that rate.
+    fn demand_rate(&self, now: i64, clinic: usize) -> (f64, f64) {
         let d = &self.scenario.demand;
         let per_second =
             d.requests_per_1000 * f64::from(self.scenario.members) / 1000.0 / (365.0 * DAY as f64);
-        let day = (now - self.start).div_euclid(DAY);
+        let moment = Timestamp::from_second(now).unwrap_or(Timestamp::UNIX_EPOCH);
+        let local = now + i64::from(self.zones[clinic].to_offset(moment).seconds());
+        let first_day = (self.start
+            + i64::from(
+                self.zones[0]
+                    .to_offset(Timestamp::from_second(self.start).unwrap_or(Timestamp::UNIX_EPOCH))
+                    .seconds(),
+            ))
+        .div_euclid(DAY);
+        let day = local.div_euclid(DAY) - first_day;
         let weekday = (i64::from(self.start_date.weekday().to_monday_zero_offset()) + day)
             .rem_euclid(7) as usize;
         let weights = d.weekday_weights;
@@ -529,10 +549,15 @@ impl Model<'_> {
                     .cos();
         // Requests come in working hours (8:00 to 18:00) ten times as often
         // as at night; the weights average 1 over a day.
-        let hour = ((now - self.start).rem_euclid(DAY)) / HOUR;
-        let hourly = if (8..18).contains(&hour) { 2.0 } else { 0.2 };
-        let mean_hourly = (10.0 * 2.0 + 14.0 * 0.2) / 24.0;
-        per_second * weights[weekday] / mean_weight * season * hourly / mean_hourly
+        let hour = local.rem_euclid(DAY) / HOUR;
+        let (day_weight, night_weight) = (2.0, 0.2);
+        let hourly = if (8..18).contains(&hour) { day_weight } else { night_weight };
+        let mean_hourly = (10.0 * day_weight + 14.0 * night_weight) / 24.0;
+        let rate = per_second * weights[weekday] / mean_weight * season * hourly / mean_hourly;
+        let heaviest = weights.iter().copied().fold(0.0, f64::max);
+        let peak = per_second * heaviest / mean_weight * (1.0 + d.seasonal_amplitude) * day_weight
+            / mean_hourly;
+        (rate, peak)
     }
 }
 
@@ -879,9 +904,13 @@ pub fn run_clinics(scenario: &Scenario, seed: u64, replication: u32) -> ClinicRu
     for week in 1..=weeks {
         model.calendar.schedule(hours(i64::from(week) * 7 * DAY), Ev::Week(week));
     }
-    // Arrivals by thinning a Poisson process at the peak rate.
-    model.peak_rate = (0..7 * 24).map(|h| model.demand_rate(start + h * HOUR)).fold(0.0, f64::max)
-        * (1.0 + scenario.demand.seasonal_amplitude);
+    for day in 0..i64::from(scenario.days) {
+        model.calendar.schedule(hours(day * DAY + 12 * HOUR), Ev::Noon);
+    }
+    // Arrivals by thinning a Poisson process at the peak rate: an arrival
+    // goes to a clinic by its share of members and is kept with the ratio
+    // of the rate on that clinic's clock to the peak.
+    model.peak_rate = model.demand_rate(start, 0).1;
     let first = exponential(&mut model.arrivals, model.peak_rate * 3600.0);
     model.calendar.schedule(first, Ev::Arrival);
 
@@ -894,6 +923,8 @@ pub fn run_clinics(scenario: &Scenario, seed: u64, replication: u32) -> ClinicRu
         match ev {
             Ev::Week(week) => {
                 model.publish_week(week + scenario.clinician.horizon_weeks - 1);
+            }
+            Ev::Noon => {
                 let waiting = std::mem::take(&mut model.waitlist);
                 for r in waiting {
                     model.book(r, now);
@@ -902,10 +933,6 @@ pub fn run_clinics(scenario: &Scenario, seed: u64, replication: u32) -> ClinicRu
             Ev::Arrival => {
                 let next = t + exponential(&mut model.arrivals, model.peak_rate * 3600.0);
                 model.calendar.schedule(next, Ev::Arrival);
-                let accept: f64 = model.arrivals.random();
-                if accept * model.peak_rate > model.demand_rate(now) {
-                    continue;
-                }
                 let mut pick: f64 = model.arrivals.random();
                 let clinic = share
                     .iter()
@@ -914,6 +941,10 @@ pub fn run_clinics(scenario: &Scenario, seed: u64, replication: u32) -> ClinicRu
                         pick < 0.0
                     })
                     .unwrap_or(0);
+                let accept: f64 = model.arrivals.random();
+                if accept * model.peak_rate > model.demand_rate(now, clinic).0 {
+                    continue;
+                }
                 let urgent = model.arrivals.random_bool(scenario.demand.urgent_share);
                 let mut p: f64 = model.arrivals.random();
                 let provider = scenario
@@ -1028,6 +1059,7 @@ pub fn run_clinics(scenario: &Scenario, seed: u64, replication: u32) -> ClinicRu
     ClinicRun {
         events: model.events(),
         requests,
+        start: Timestamp::from_second(start).unwrap_or(Timestamp::UNIX_EPOCH),
         end: Timestamp::from_second(end).unwrap_or(Timestamp::UNIX_EPOCH),
     }
 }

@@ -131,7 +131,7 @@ impl Default for ClinicianTemplate {
     fn default() -> Self {
         ClinicianTemplate {
             sessions_per_week: 25,
-            intake_share: 0.3,
+            intake_share: 0.2,
             urgent_carve_out: 2,
             group_sessions_per_week: 1,
             group_capacity: 8,
