@@ -57,6 +57,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<Outcome> {
 
     let bar = step("simulating the plan");
     let run = sim::run_clinics(&scenario, args.seed, 0);
+    let events = run.events();
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -64,7 +65,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<Outcome> {
         out,
         "simulated {} requests, {} events in {:.1} s",
         run.requests,
-        run.events.len(),
+        events.len(),
         started.elapsed().as_secs_f64()
     )?;
 
@@ -76,7 +77,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<Outcome> {
     // a week, recorded at the end of its week, so that `--as-of` can look
     // at any moment of the simulated year.
     let ledger = Ledger::open(LEDGER)?;
-    let weeks = run.events.chunk_by({
+    let weeks = events.chunk_by({
         let mut week_end = run.start;
         move |_, next: &events::Event| {
             let at = next.occurred_at.timestamp();
@@ -90,7 +91,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<Outcome> {
             false
         }
     });
-    let bar = progress("storing the events in the ledger, a batch a week", run.events.len() as u64);
+    let bar = progress("storing the events in the ledger, a batch a week", events.len() as u64);
     let (mut stored, mut line) = (0, 0u64);
     let mut head = None;
     for batch in weeks {
@@ -125,7 +126,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<Outcome> {
         bar.finish_and_clear();
     }
     // The last batch's moment: the end of the simulated year.
-    let as_of = run.events.iter().map(|e| e.occurred_at.timestamp()).max().unwrap_or(run.end);
+    let as_of = events.iter().map(|e| e.occurred_at.timestamp()).max().unwrap_or(run.end);
     writeln!(
         out,
         "stored {stored} events in {LEDGER} in weekly batches, head {}",

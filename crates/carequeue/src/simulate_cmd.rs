@@ -30,16 +30,25 @@ pub(crate) fn load_scenario(path: &Path) -> Result<Scenario> {
     Ok(Scenario::parse(&text, &path.display().to_string())?)
 }
 
+/// A run's events as the reports read them, all recorded at the run's end.
+pub(crate) fn entries(run: &ClinicRun<'_>) -> Vec<Entry> {
+    let mut entries = Vec::with_capacity(run.len());
+    for chunk in run.chunks(1 << 16) {
+        entries.extend(chunk.into_iter().map(|event| Entry {
+            event,
+            recorded_at: run.end,
+            voided_by: None,
+        }));
+    }
+    entries
+}
+
 /// One standard's result in one run: its id, compliance rate and requests.
 pub(crate) type Rate = (String, Option<f64>, u64);
 
 /// The compliance rate per standard of one simulated run.
-pub(crate) fn rates(run: &ClinicRun, rule_set: &RuleSet) -> Vec<Rate> {
-    let entries: Vec<Entry> = run
-        .events
-        .iter()
-        .map(|event| Entry { event: event.clone(), recorded_at: run.end, voided_by: None })
-        .collect();
+pub(crate) fn rates(run: &ClinicRun<'_>, rule_set: &RuleSet) -> Vec<Rate> {
+    let entries = entries(run);
     let report = metrics::report(&entries, rule_set, run.end, &[], None);
     report.rows.iter().map(|row| (row.standard.clone(), row.rate, row.requests)).collect()
 }
@@ -56,7 +65,7 @@ fn run_scenario(args: &SimulateArgs, path: &Path) -> Result<Outcome> {
     // how they are spread over threads.
     let results: Vec<(u32, Vec<Rate>, u64)> = sim::replicate(args.replications, threads, |r| {
         let run = sim::run_clinics(&scenario, args.seed, r);
-        (r, rates(&run, &rule_set), run.events.len() as u64)
+        (r, rates(&run, &rule_set), run.len() as u64)
     });
     let seconds = started.elapsed().as_secs_f64();
     let n_events: u64 = results.iter().map(|(_, _, n)| n).sum();
@@ -123,21 +132,25 @@ pub(crate) fn generate(args: &GenerateArgs) -> Result<Outcome> {
     let csv = args.out.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     if csv {
         let mut writer = formats::CsvWriter::new(out)?;
-        for event in &run.events {
-            writer.write(event)?;
+        for chunk in run.chunks(1 << 16) {
+            for event in &chunk {
+                writer.write(event)?;
+            }
         }
         out = writer.finish()?;
     } else {
         let mut scratch = Vec::new();
-        for event in &run.events {
-            formats::write_ndjson(&mut out, event, &mut scratch)?;
+        for chunk in run.chunks(1 << 16) {
+            for event in &chunk {
+                formats::write_ndjson(&mut out, event, &mut scratch)?;
+            }
         }
     }
     out.flush()?;
     writeln!(
         io::stdout(),
         "wrote {} events ({} requests) of {} to {} in {:.1} s",
-        run.events.len(),
+        run.len(),
         run.requests,
         scenario.name,
         args.out.display(),
@@ -228,7 +241,7 @@ fn run_queue(args: &QueueArgs) -> Result<Outcome> {
 
 #[cfg(test)]
 mod tests {
-    use metrics::{Entry, GroupBy};
+    use metrics::GroupBy;
 
     /// Three clinics alike but for one thing each: `short` has five ninths
     /// of the therapists of `base`; `short-no-carve` is `short` without an
@@ -261,11 +274,7 @@ urgent_carve_out = 0
     fn the_model_shows_what_a_clinic_manager_would_recognise() {
         let scenario = sim::Scenario::parse(CONTRAST, "contrast.toml").unwrap();
         let run = sim::run_clinics(&scenario, 1, 0);
-        let entries: Vec<Entry> = run
-            .events
-            .iter()
-            .map(|event| Entry { event: event.clone(), recorded_at: run.end, voided_by: None })
-            .collect();
+        let entries = super::entries(&run);
         let rule_set = rules::RuleSet::shipped("ca-dmhc").unwrap();
         let report = metrics::report(&entries, &rule_set, run.end, &[GroupBy::Clinic], None);
         let row = |clinic: &str, standard: &str| {

@@ -162,11 +162,13 @@ struct Logged {
     rec: Rec,
 }
 
-/// What a run produced.
-#[derive(Debug, Clone)]
-pub struct ClinicRun {
-    /// Every event, in the order it happened.
-    pub events: Vec<Event>,
+/// What a run produced: a compact log, turned into events on demand (all
+/// at once with [`ClinicRun::events`], or a chunk at a time with
+/// [`ClinicRun::chunks`] to keep memory bounded).
+pub struct ClinicRun<'s> {
+    model: Model<'s>,
+    /// `None` only if a scenario id is not valid, which parsing prevents.
+    names: Option<Names>,
     /// Requests opened (initial and follow-up).
     pub requests: u64,
     /// The moment the run starts: midnight of the first day, in the first
@@ -600,55 +602,80 @@ impl Names {
     }
 }
 
-impl Model<'_> {
-    /// The log as events, built on as many threads as there are cores; the
-    /// result does not depend on how many.
-    fn events(&self) -> Vec<Event> {
-        let names = match Names::new(self) {
-            Ok(names) => names,
+impl std::fmt::Debug for ClinicRun<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClinicRun")
+            .field("events", &self.len())
+            .field("requests", &self.requests)
+            .field("start", &self.start)
+            .field("end", &self.end)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClinicRun<'_> {
+    /// How many events the run wrote.
+    pub fn len(&self) -> usize {
+        self.model.log.len()
+    }
+
+    /// Whether the run wrote no events.
+    pub fn is_empty(&self) -> bool {
+        self.model.log.is_empty()
+    }
+
+    /// Every event, in the order written.
+    pub fn events(&self) -> Vec<Event> {
+        self.build(0..self.len())
+    }
+
+    /// The events in order, `size` at a time.
+    pub fn chunks(&self, size: usize) -> impl Iterator<Item = Vec<Event>> + '_ {
+        let size = size.max(1);
+        (0..self.len())
+            .step_by(size)
+            .map(move |first| self.build(first..(first + size).min(self.len())))
+    }
+
+    /// Log entries `range` as events, built on as many threads as there
+    /// are cores; the result does not depend on how many.
+    fn build(&self, range: std::ops::Range<usize>) -> Vec<Event> {
+        let Some(names) = &self.names else {
+            return Vec::new();
+        };
+        let model = &self.model;
+        let one = |n: usize| match model.event(names, n, &model.log[n]) {
+            Ok(event) => Some(event),
             Err(err) => {
-                // The scenario's ids were checked when it was read.
-                debug_assert!(false, "a scenario id is not valid: {err}");
-                return Vec::new();
+                // The model writes only valid events.
+                debug_assert!(false, "the clinic model wrote an invalid event: {err}");
+                None
             }
         };
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let chunk = self.log.len().div_ceil(threads).max(1);
+        if threads == 1 || range.len() < 10_000 {
+            return range.filter_map(one).collect();
+        }
+        let part = range.len().div_ceil(threads);
         std::thread::scope(|scope| {
-            let names = &names;
-            let parts: Vec<_> = self
-                .log
-                .chunks(chunk)
-                .enumerate()
-                .map(|(part, entries)| {
-                    scope.spawn(move || {
-                        let first = part * chunk;
-                        entries
-                            .iter()
-                            .enumerate()
-                            .filter_map(|(n, entry)| match self.event(names, first + n, entry) {
-                                Ok(event) => Some(event),
-                                Err(err) => {
-                                    // The model writes only valid events.
-                                    debug_assert!(
-                                        false,
-                                        "the clinic model wrote an invalid event: {err}"
-                                    );
-                                    None
-                                }
-                            })
-                            .collect::<Vec<_>>()
-                    })
+            let one = &one;
+            let parts: Vec<_> = (range.start..range.end)
+                .step_by(part)
+                .map(|first| {
+                    let last = (first + part).min(range.end);
+                    scope.spawn(move || (first..last).filter_map(one).collect::<Vec<_>>())
                 })
                 .collect();
-            let mut out = Vec::with_capacity(self.log.len());
-            for part in parts {
-                out.extend(part.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+            let mut out = Vec::with_capacity(range.len());
+            for events in parts {
+                out.extend(events.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
             }
             out
         })
     }
+}
 
+impl Model<'_> {
     /// Log entry `n` (from 0) as an event.
     fn event(&self, names: &Names, n: usize, entry: &Logged) -> Result<Event, events::Error> {
         let clinic = entry.clinic as usize;
@@ -831,7 +858,7 @@ fn hours(seconds: i64) -> f64 {
 }
 
 /// Runs replication `replication` of a scenario with `seed`.
-pub fn run_clinics(scenario: &Scenario, seed: u64, replication: u32) -> ClinicRun {
+pub fn run_clinics(scenario: &Scenario, seed: u64, replication: u32) -> ClinicRun<'_> {
     let start_date: Date = scenario.start.parse().unwrap_or(Date::constant(2025, 1, 6));
     let zones: Vec<TimeZone> = scenario
         .clinics
@@ -1056,8 +1083,16 @@ pub fn run_clinics(scenario: &Scenario, seed: u64, replication: u32) -> ClinicRu
         }
     }
     let requests = model.requests.len() as u64;
+    // What is left to do is turning the log into events.
+    model.calendar = Scheduler::default();
+    model.free.clear();
+    model.free_return.clear();
+    let names = Names::new(&model)
+        .inspect_err(|err| debug_assert!(false, "a scenario id is not valid: {err}"))
+        .ok();
     ClinicRun {
-        events: model.events(),
+        model,
+        names,
         requests,
         start: Timestamp::from_second(start).unwrap_or(Timestamp::UNIX_EPOCH),
         end: Timestamp::from_second(end).unwrap_or(Timestamp::UNIX_EPOCH),

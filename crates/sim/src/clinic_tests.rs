@@ -50,15 +50,17 @@ fn the_same_seed_gives_byte_identical_events_and_replications_differ() {
     let scenario = small();
     let a = run_clinics(&scenario, 42, 0);
     assert!(a.requests > 500, "only {} requests", a.requests);
-    assert_eq!(ndjson(&a.events), ndjson(&run_clinics(&scenario, 42, 0).events));
-    assert_ne!(a.events, run_clinics(&scenario, 42, 1).events);
-    assert_ne!(a.events, run_clinics(&scenario, 43, 0).events);
+    assert_eq!(ndjson(&a.events()), ndjson(&run_clinics(&scenario, 42, 0).events()));
+    assert_ne!(a.events(), run_clinics(&scenario, 42, 1).events());
+    assert_ne!(a.events(), run_clinics(&scenario, 43, 0).events());
+    // Built a chunk at a time, the events are the same.
+    assert_eq!(a.chunks(1000).flatten().collect::<Vec<_>>(), a.events());
 }
 
 #[test]
 fn replications_on_threads_equal_sequential_ones() {
     let scenario = small();
-    let run = |r| ndjson(&run_clinics(&scenario, 5, r).events);
+    let run = |r| ndjson(&run_clinics(&scenario, 5, r).events());
     let sequential = replicate(4, 1, run);
     assert_eq!(sequential, replicate(4, 3, run));
     assert_eq!(sequential, (0..4).map(run).collect::<Vec<_>>());
@@ -67,9 +69,10 @@ fn replications_on_threads_equal_sequential_ones() {
 #[test]
 fn the_events_read_back_as_written() {
     // The model builds events directly; the parser must agree with it.
-    let run = run_clinics(&small(), 1, 0);
+    let scenario = small();
+    let run = run_clinics(&scenario, 1, 0);
     let mut scratch = Vec::new();
-    for event in &run.events {
+    for event in &run.events() {
         let mut line = Vec::new();
         formats::write_ndjson(&mut line, event, &mut scratch).unwrap();
         let text = String::from_utf8(line).unwrap();
@@ -81,7 +84,9 @@ fn the_events_read_back_as_written() {
 
 #[test]
 fn bookkeeping_holds() {
-    let run = run_clinics(&small(), 9, 2);
+    let scenario = small();
+    let run = run_clinics(&scenario, 9, 2);
+    let events = run.events();
     let mut capacity: HashMap<&str, u32> = HashMap::new();
     let mut slot_start = HashMap::new();
     let mut booked: HashMap<&str, (&str, &str)> = HashMap::new();
@@ -90,7 +95,7 @@ fn bookkeeping_holds() {
     let mut closed = HashSet::new();
     let mut attended = HashSet::new();
     let mut types: HashMap<&str, usize> = HashMap::new();
-    for event in &run.events {
+    for event in &events {
         *types.entry(event.event_type().as_str()).or_default() += 1;
         if let Some(request) = event.request_id() {
             assert!(
