@@ -6,5 +6,6 @@ mod bad_input;
 mod commands;
 mod crash;
 mod html;
+mod simulate;
 mod support;
 mod verdicts;

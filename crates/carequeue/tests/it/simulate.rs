@@ -1,0 +1,144 @@
+//! `generate`, `simulate --scenario` and `demo`, end to end.
+
+use expect_test::expect;
+
+use crate::support::run;
+
+/// A small network, a quarter of a year.
+const SCENARIO: &str = r#"
+start = "2025-03-03"
+days = 91
+members = 20000
+
+[[clinic]]
+id = "north"
+member_share = 0.5
+clinicians = [2.0, 1.0, 0.5]
+
+[[clinic]]
+id = "east"
+time_zone = "America/New_York"
+member_share = 0.5
+clinicians = [2.0, 0.5, 0.5]
+"#;
+
+#[test]
+fn generate_writes_the_same_bytes_for_the_same_seed_and_ingests_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("small.toml"), SCENARIO).unwrap();
+    let generate = |seed: &str, out: &str| {
+        run(dir.path(), &["generate", "--scenario", "small.toml", "--seed", seed, "--out", out])
+    };
+    let first = generate("3", "a.ndjson");
+    assert!(first.starts_with("exit 0\nwrote "), "{first}");
+    generate("3", "b.ndjson");
+    generate("4", "c.ndjson");
+    generate("3", "a.csv");
+    let read = |name: &str| std::fs::read(dir.path().join(name)).unwrap();
+    assert_eq!(read("a.ndjson"), read("b.ndjson"));
+    assert_ne!(read("a.ndjson"), read("c.ndjson"));
+    // The NDJSON and the CSV hold the same events: the second is all
+    // duplicates.
+    let ingested = run(dir.path(), &["ingest", "--db", "l.db", "a.ndjson", "a.csv"]);
+    let n_events = read("a.ndjson").iter().filter(|b| **b == b'\n').count();
+    assert!(
+        ingested.contains(&format!("2 files: {n_events} new, {n_events} duplicate, 0 rejected")),
+        "{ingested}"
+    );
+    let verified = run(dir.path(), &["verify", "--db", "l.db"]);
+    assert!(verified.starts_with("exit 0\nledger l.db verifies"), "{verified}");
+}
+
+#[test]
+fn simulate_prints_intervals_and_is_reproducible() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("small.toml"), SCENARIO).unwrap();
+    let args = ["simulate", "--scenario", "small.toml", "--replications", "4", "--seed", "2"];
+    let without_time = |text: String| {
+        let lines: Vec<&str> =
+            text.lines().filter(|l| !l.ends_with("simulated events/s")).collect();
+        lines.join("\n")
+    };
+    let once = without_time(run(dir.path(), &args));
+    assert_eq!(once, without_time(run(dir.path(), &args)));
+    let lines: Vec<&str> = once.lines().collect();
+    assert_eq!(
+        lines[..3],
+        [
+            "exit 0",
+            "scenario: 4 replications, seed 2, judged under ca-dmhc",
+            "standard                 requests       rate       95% CI"
+        ]
+    );
+    // One line per standard that had requests, with a rate and a half-width.
+    let rows: Vec<Vec<&str>> = lines[3..].iter().map(|l| l.split_whitespace().collect()).collect();
+    let standards: Vec<&str> = rows.iter().map(|r| r[0]).collect();
+    assert_eq!(
+        standards,
+        [
+            "urgent-48h",
+            "urgent-96h",
+            "psychiatrist-15bd",
+            "non-physician-10bd",
+            "sb221-follow-up-10bd"
+        ]
+    );
+    for row in &rows {
+        assert!(row[2].ends_with('%') && row[4] == "pp", "{row:?}");
+        let half: f64 = row[3].parse().unwrap();
+        assert!(half > 0.0 && half < 50.0, "{row:?}");
+    }
+}
+
+#[test]
+fn scenario_errors_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.toml"), SCENARIO.replace("days = 91", "days = 2")).unwrap();
+    expect![[r#"
+        exit 1
+        error: bad.toml:3: days: expected a number of days from 7 to 3660, found 2
+    "#]]
+    .assert_eq(&run(dir.path(), &["generate", "--scenario", "bad.toml", "--out", "x.ndjson"]));
+    assert!(!dir.path().join("x.ndjson").exists(), "nothing is written for a bad scenario");
+    expect![[r#"
+        exit 1
+        error: cannot read missing.toml: No such file or directory (os error 2)
+    "#]]
+    .assert_eq(&run(dir.path(), &["simulate", "--scenario", "missing.toml"]));
+}
+
+#[test]
+fn the_demo_builds_a_ledger_that_verifies_and_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["demo"]);
+    assert!(
+        out.starts_with(
+            "exit 0\ncarequeue demo: Medium plan (synthetic) (200000 members, 364 days), seed 1"
+        ),
+        "{out}"
+    );
+    for clinic in ["oakland", "san-jose", "fresno", "los-angeles", "brooklyn"] {
+        assert!(out.contains(&format!("\n{clinic} ")), "no rows for {clinic}:\n{out}");
+    }
+    assert!(out.contains("ledger_chain                    0"), "{out}");
+    let html = std::fs::read_to_string(dir.path().join("carequeue-demo.html")).unwrap();
+    assert!(html.contains("<svg"), "the report has charts");
+    let verified = run(dir.path(), &["verify", "--db", "carequeue-demo.db"]);
+    assert!(verified.starts_with("exit 0\nledger carequeue-demo.db verifies"), "{verified}");
+    // Stored a batch a week: the ledger can be read as of mid-year.
+    let mid = run(
+        dir.path(),
+        &[
+            "report",
+            "--db",
+            "carequeue-demo.db",
+            "--rules",
+            "ca-dmhc",
+            "--as-of",
+            "2025-07-01T00:00:00Z",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(mid.starts_with("exit 0\n") && mid.lines().count() > 3, "{mid}");
+}
