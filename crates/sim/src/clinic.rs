@@ -388,7 +388,7 @@ impl Model<'_> {
                     .filter(|i| self.slots[*i].start <= target);
                 if let Some(slot) = group {
                     let accept = if self.requests[r].individual {
-                        self.patients.random_bool(0.5)
+                        self.patients.random_bool(self.scenario.patients.accept_group)
                     } else {
                         true
                     };
@@ -1041,7 +1041,9 @@ pub fn run_clinics(scenario: &Scenario, seed: u64, replication: u32) -> ClinicRu
                     model.log(now + 15 * 60, clinic, Rec::NoShow { appointment, request: r });
                     model.requests[request].stage = Stage::Waiting;
                     model.requests[request].appointment = None;
-                    if !follow_up && model.patients.random_bool(0.3) {
+                    if !follow_up
+                        && model.patients.random_bool(scenario.patients.unreachable_after_no_show)
+                    {
                         model.requests[request].stage = Stage::Done;
                         let reason = CloseReason::Unreachable;
                         model.log(now + HOUR, clinic, Rec::Closed { request: r, reason });

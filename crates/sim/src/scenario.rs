@@ -155,6 +155,13 @@ pub struct Patients {
     pub no_show_follow_up: f64,
     /// Chance that a booked appointment is cancelled by the patient.
     pub cancel_probability: f64,
+    /// Chance that a patient who asked for individual care accepts a
+    /// group session offered instead.
+    pub accept_group: f64,
+    /// Chance that a patient who missed a first visit cannot be reached
+    /// again (the request closes as unreachable); the others are booked
+    /// again.
+    pub unreachable_after_no_show: f64,
     /// Chance per day of waiting that a patient withdraws.
     pub withdraw_per_day: f64,
     /// Harm while waiting, ILLUSTRATIVE ONLY: the daily hazard of a harm
@@ -170,6 +177,8 @@ impl Default for Patients {
             no_show_initial: 0.2,
             no_show_follow_up: 0.09,
             cancel_probability: 0.04,
+            accept_group: 0.5,
+            unreachable_after_no_show: 0.3,
             withdraw_per_day: 0.004,
             harm_hazard_per_day: 0.0004,
         }
@@ -344,6 +353,8 @@ impl Scenario {
             ("no_show_initial", p.no_show_initial),
             ("no_show_follow_up", p.no_show_follow_up),
             ("cancel_probability", p.cancel_probability),
+            ("accept_group", p.accept_group),
+            ("unreachable_after_no_show", p.unreachable_after_no_show),
             ("withdraw_per_day", p.withdraw_per_day),
             ("harm_hazard_per_day", p.harm_hazard_per_day),
         ] {
