@@ -38,6 +38,89 @@ pub(crate) enum Command {
     Generate(GenerateArgs),
     /// Simulate a medium-sized plan into a fresh ledger here, and report on it.
     Demo(DemoArgs),
+    /// Plan staffing: closed forms for one queue or a waiting list.
+    Plan(PlanArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PlanArgs {
+    #[command(subcommand)]
+    pub(crate) command: PlanCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PlanCommand {
+    /// One M/M/c queue by the closed forms: P(wait), mean wait and more; or,
+    /// given a target instead of --servers, the fewest servers that meet it.
+    Queue(PlanQueueArgs),
+    /// The NHS waiting-list formulas (Fong et al. 2022): load, target queue
+    /// size, target and relief capacity, pressure.
+    WaitingList(WaitingListArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PlanQueueArgs {
+    /// Arrival rate (customers per unit of time); several, separated by
+    /// commas, make non-pre-emptive priority classes, the first served first.
+    #[arg(long, value_name = "L", value_delimiter = ',', required = true)]
+    pub(crate) arrival_rate: Vec<f64>,
+    /// Service rate of one server (the same unit of time).
+    #[arg(long, value_name = "M")]
+    pub(crate) service_rate: f64,
+    /// Number of servers; leave out to find the fewest that meet
+    /// --target-wait and --target-probability.
+    #[arg(long, value_name = "C", required_unless_present = "target_wait")]
+    pub(crate) servers: Option<u32>,
+    /// The target wait in the queue, in the rates' unit of time.
+    #[arg(long, value_name = "T")]
+    pub(crate) target_wait: Option<f64>,
+    /// The share of arrivals that must wait no longer than --target-wait.
+    #[arg(long, value_name = "P", default_value_t = 0.9)]
+    pub(crate) target_probability: f64,
+    /// Coefficient of variation of interarrival times, for the Allen-Cunneen
+    /// (and, with one server, Kingman) approximations.
+    #[arg(long, value_name = "CV", default_value_t = 1.0)]
+    pub(crate) cv_arrival: f64,
+    /// Coefficient of variation of service times.
+    #[arg(long, value_name = "CV", default_value_t = 1.0)]
+    pub(crate) cv_service: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = QueueFormat::Text)]
+    pub(crate) format: QueueFormat,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct WaitingListArgs {
+    /// Demand: referrals per unit of time (weeks, say).
+    #[arg(long, value_name = "D")]
+    pub(crate) demand: f64,
+    /// Capacity: patients removed from the list per unit of time.
+    #[arg(long, value_name = "C")]
+    pub(crate) capacity: f64,
+    /// The target wait, in the same unit.
+    #[arg(long, value_name = "T")]
+    pub(crate) target_wait: f64,
+    /// The factor: the target is missed by e^(-factor) of patients (4: 1.8%).
+    #[arg(long, value_name = "F", default_value_t = 4.0)]
+    pub(crate) factor: f64,
+    /// The list's size today, for the relief capacity.
+    #[arg(long, value_name = "N")]
+    pub(crate) queue_size: Option<f64>,
+    /// Time to bring the list down to its target size.
+    #[arg(long, value_name = "T", default_value_t = 26.0)]
+    pub(crate) time_to_target: f64,
+    /// The mean wait today, for the pressure.
+    #[arg(long, value_name = "W")]
+    pub(crate) mean_wait: Option<f64>,
+    /// Coefficient of variation of demand.
+    #[arg(long, value_name = "CV", default_value_t = 1.0)]
+    pub(crate) cv_demand: f64,
+    /// Coefficient of variation of capacity.
+    #[arg(long, value_name = "CV", default_value_t = 1.0)]
+    pub(crate) cv_capacity: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = QueueFormat::Text)]
+    pub(crate) format: QueueFormat,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@ mod demo;
 mod events_cmd;
 mod html;
 mod ingest;
+mod plan_cmd;
 mod report_cmd;
 mod rules_cmd;
 mod simulate_cmd;
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate_cmd::run(&args),
         Command::Generate(args) => simulate_cmd::generate(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Plan(args) => plan_cmd::run(&args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

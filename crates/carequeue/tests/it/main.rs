@@ -6,6 +6,7 @@ mod bad_input;
 mod commands;
 mod crash;
 mod html;
+mod plan;
 mod simulate;
 mod support;
 mod verdicts;
