@@ -56,6 +56,35 @@ pub(crate) enum PlanCommand {
     /// The NHS waiting-list formulas (Fong et al. 2022): load, target queue
     /// size, target and relief capacity, pressure.
     WaitingList(WaitingListArgs),
+    /// The fewest clinicians of each provider type, and their split between
+    /// intake and return visits, that meet every standard (simulated).
+    Staff(StaffArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StaffArgs {
+    /// The plan, as a clinic-network scenario (TOML, see docs/simulation.md).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) scenario: PathBuf,
+    /// The rule set whose standards must be met.
+    #[arg(long, value_name = "ID|PATH", default_value = "ca-dmhc")]
+    pub(crate) rules: String,
+    /// The compliance every standard must reach; default: each standard's
+    /// own threshold in the rule set.
+    #[arg(long, value_name = "P")]
+    pub(crate) target: Option<f64>,
+    /// Replications per staffing tried.
+    #[arg(long, value_name = "R", default_value_t = 4)]
+    pub(crate) replications: u32,
+    /// The seed of the random streams.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub(crate) seed: u64,
+    /// The shares of sessions kept for intake to try.
+    #[arg(long, value_name = "S", value_delimiter = ',', default_values_t = [0.15, 0.2, 0.3])]
+    pub(crate) intake_shares: Vec<f64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = QueueFormat::Text)]
+    pub(crate) format: QueueFormat,
 }
 
 #[derive(Debug, Args)]

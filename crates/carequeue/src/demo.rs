@@ -31,7 +31,8 @@ fn progress(message: &str, total: u64) -> Option<ProgressBar> {
     Some(bar)
 }
 
-fn step(message: &str) -> Option<ProgressBar> {
+/// A spinner with a message, on a terminal.
+pub(crate) fn spinner(message: &str) -> Option<ProgressBar> {
     if !io::stderr().is_terminal() {
         return None;
     }
@@ -55,7 +56,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<Outcome> {
         scenario.name, scenario.members, scenario.days, args.seed
     )?;
 
-    let bar = step("simulating the plan");
+    let bar = spinner("simulating the plan");
     let run = sim::run_clinics(&scenario, args.seed, 0);
     let events = run.events();
     if let Some(bar) = bar {
@@ -133,7 +134,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<Outcome> {
         head.map_or_else(String::new, |h| h.to_string())
     )?;
 
-    let bar = step("computing the report");
+    let bar = spinner("computing the report");
     let rule_set = rules::RuleSet::shipped("ca-dmhc").context("the shipped rule set ca-dmhc")?;
     let entries = crate::report_cmd::entries_as_of(&ledger, as_of)?;
     let report = metrics::report(&entries, &rule_set, as_of, &[metrics::GroupBy::Clinic], None);

@@ -7,12 +7,13 @@ use planner::Mmc;
 use serde_json::json;
 
 use crate::Outcome;
-use crate::cli::{PlanArgs, PlanCommand, PlanQueueArgs, QueueFormat, WaitingListArgs};
+use crate::cli::{PlanArgs, PlanCommand, PlanQueueArgs, QueueFormat, StaffArgs, WaitingListArgs};
 
 pub(crate) fn run(args: &PlanArgs) -> Result<Outcome> {
     match &args.command {
         PlanCommand::Queue(queue) => queue_cmd(queue),
         PlanCommand::WaitingList(list) => waiting_list(list),
+        PlanCommand::Staff(staff) => staff_cmd(staff),
     }
 }
 
@@ -180,6 +181,142 @@ fn waiting_list(args: &WaitingListArgs) -> Result<Outcome> {
                 let verdict = if pressure > 1.0 { "likely to miss" } else { "on course" };
                 writeln!(out, "  waiting-list pressure              {pressure:.6}  ({verdict})")?;
             }
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+const TYPE_NAMES: [&str; 3] = ["therapists", "psychiatrists", "SUD counsellors"];
+
+fn staff_cmd(args: &StaffArgs) -> Result<Outcome> {
+    let scenario = crate::simulate_cmd::load_scenario(&args.scenario)?;
+    let rule_set = crate::rules_cmd::load(&args.rules)?;
+    if let Some(target) = args.target
+        && !(target > 0.0 && target < 1.0)
+    {
+        anyhow::bail!("--target: expected a rate above 0 and below 1, found {target}");
+    }
+    let targets: Vec<f64> =
+        rule_set.standards.iter().map(|s| args.target.unwrap_or(s.threshold)).collect();
+    let question = planner::Question {
+        scenario: &scenario,
+        rule_set: &rule_set,
+        targets: targets.clone(),
+        replications: args.replications,
+        seed: args.seed,
+        intake_shares: args.intake_shares.clone(),
+        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let started = std::time::Instant::now();
+    let bar = crate::demo::spinner("simulating staffings");
+    let mut tried = 0;
+    let answer = planner::search(&question, &mut |evaluation| {
+        tried += 1;
+        if let Some(bar) = &bar {
+            bar.set_message(format!(
+                "simulated {tried} staffings; last {:?} at intake share {:?}",
+                evaluation.staff, evaluation.intake_shares
+            ));
+        }
+    })?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let current: [f64; 3] =
+        std::array::from_fn(|p| scenario.clinics.iter().map(|c| c.clinicians[p]).sum());
+    let mut out = io::stdout().lock();
+    match args.format {
+        QueueFormat::Json => {
+            let standards: Vec<&str> = rule_set.standards.iter().map(|s| s.id.as_str()).collect();
+            let estimate = |e: &Option<planner::Estimate>| {
+                e.map(|e| json!({"rate": e.mean, "ci95": e.half_width, "requests": e.requests}))
+            };
+            let types: Vec<serde_json::Value> = (0..3)
+                .map(|p| {
+                    let curve: Vec<serde_json::Value> = answer
+                        .curve(p)
+                        .into_iter()
+                        .map(|(n, e)| {
+                            let rates: serde_json::Map<String, serde_json::Value> = standards
+                                .iter()
+                                .zip(&e.rates)
+                                .filter_map(|(s, r)| estimate(&r[p]).map(|v| ((*s).to_owned(), v)))
+                                .collect();
+                            json!({"clinicians": n, "rates": rates})
+                        })
+                        .collect();
+                    json!({
+                        "provider_type": planner::PROVIDER_TYPES[p].as_str(),
+                        "current": current[p],
+                        "closed_form_start": answer.start[p],
+                        "clinicians": answer.staff[p],
+                        "intake_share": answer.intake_shares[p],
+                        "curve": curve,
+                    })
+                })
+                .collect();
+            let value = json!({
+                "scenario": scenario.name,
+                "rule_set": rule_set.id,
+                "targets": standards.iter().zip(&targets).map(|(s, t)| json!({"standard": s, "target": t})).collect::<Vec<_>>(),
+                "replications": args.replications,
+                "seed": args.seed,
+                "provider_types": types,
+                "staffings_simulated": answer.evaluations.len(),
+                "seconds": seconds,
+            });
+            writeln!(out, "{value}")?;
+        }
+        QueueFormat::Text => {
+            writeln!(
+                out,
+                "{}: the fewest clinicians meeting every {} standard with 95% confidence (up to {} replications a staffing, seed {})",
+                scenario.name, rule_set.id, args.replications, args.seed
+            )?;
+            writeln!(
+                out,
+                "{:<18} {:>9} {:>12} {:>8} {:>13}",
+                "provider type", "current", "closed form", "needed", "intake share"
+            )?;
+            for p in 0..3 {
+                writeln!(
+                    out,
+                    "{:<18} {:>9} {:>12} {:>8} {:>13}",
+                    TYPE_NAMES[p],
+                    current[p],
+                    answer.start[p],
+                    answer.staff[p],
+                    answer.intake_shares[p]
+                )?;
+            }
+            for (p, type_name) in TYPE_NAMES.iter().enumerate() {
+                writeln!(out)?;
+                writeln!(out, "compliance against staffing, {type_name}:")?;
+                for (idx, (standard, target)) in rule_set.standards.iter().zip(&targets).enumerate()
+                {
+                    let points: Vec<String> = answer
+                        .curve(p)
+                        .into_iter()
+                        .filter_map(|(n, e)| {
+                            e.rates[idx][p].map(|r| {
+                                format!("{n}: {:.1}% ± {:.1}", r.mean * 100.0, r.half_width * 100.0)
+                            })
+                        })
+                        .collect();
+                    if !points.is_empty() {
+                        writeln!(
+                            out,
+                            "  {:<22} (target {:.0}%)  {}",
+                            standard.id,
+                            target * 100.0,
+                            points.join("  ")
+                        )?;
+                    }
+                }
+            }
+            writeln!(out)?;
+            writeln!(out, "{} staffings simulated in {seconds:.1} s", answer.evaluations.len())?;
         }
     }
     Ok(Outcome::Success)

@@ -2,7 +2,9 @@
 //! appointment, the age of open requests, follow-up gaps and the share of
 //! appointments going to new patients.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::HashMap;
 
 use events::{Body, Event, ProviderType, Visit};
 use jiff::Timestamp;
@@ -112,10 +114,11 @@ pub(crate) fn access(
     as_of: Timestamp,
     zone: &dyn Fn(&str) -> TimeZone,
 ) -> Access {
-    let mut provider_of: HashMap<&str, ProviderType> = HashMap::new();
-    let mut requests: HashMap<&str, (&str, &str, Visit, ProviderType, Timestamp)> = HashMap::new();
-    let mut closed: HashMap<&str, Timestamp> = HashMap::new();
-    let mut booked_at: HashMap<&str, Timestamp> = HashMap::new();
+    let mut provider_of: HashMap<&str, ProviderType> = HashMap::default();
+    let mut requests: HashMap<&str, (&str, &str, Visit, ProviderType, Timestamp)> =
+        HashMap::default();
+    let mut closed: HashMap<&str, Timestamp> = HashMap::default();
+    let mut booked_at: HashMap<&str, Timestamp> = HashMap::default();
     let mut slots: BTreeMap<&str, Slot> = BTreeMap::new();
     for event in events {
         let at = event.occurred_at.timestamp();
@@ -219,7 +222,7 @@ pub(crate) fn access(
     }
 
     // Open requests by age: not closed by as-of, and never attended.
-    let mut attended_requests: HashMap<&str, ()> = HashMap::new();
+    let mut attended_requests: HashMap<&str, ()> = HashMap::default();
     let mut visits: BTreeMap<(&str, &str), Vec<(Timestamp, &str)>> = BTreeMap::new();
     let mut shares: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
     for event in events {

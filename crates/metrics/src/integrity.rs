@@ -1,7 +1,7 @@
 //! Integrity checks: the patterns that have hidden waits before, each with a
 //! documented threshold and the events involved.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use events::{Body, CloseReason, EventType};
 use jiff::Timestamp;
@@ -61,9 +61,9 @@ pub(crate) fn integrity(
     let mut never_published = Vec::new();
     let mut already_taken = Vec::new();
     let mut voided = Vec::new();
-    let mut slots: HashMap<&str, (u32, Option<Timestamp>)> = HashMap::new();
-    let mut taken: HashMap<&str, u32> = HashMap::new();
-    let mut appointment_slot: HashMap<&str, &str> = HashMap::new();
+    let mut slots: HashMap<&str, (u32, Option<Timestamp>)> = HashMap::default();
+    let mut taken: HashMap<&str, u32> = HashMap::default();
+    let mut appointment_slot: HashMap<&str, &str> = HashMap::default();
     for entry in live() {
         let event = &entry.event;
         let at = event.occurred_at.timestamp();
@@ -139,9 +139,9 @@ pub(crate) fn integrity(
         .iter()
         .map(|r| ((r.clinic.as_str(), r.provider_type.as_str(), r.date), r.days))
         .collect();
-    let mut opened: HashMap<&str, Opened<'_>> = HashMap::new();
-    let mut first_offer: HashMap<&str, (Timestamp, Timestamp)> = HashMap::new();
-    let mut closures: HashMap<(&str, &str, &str), Vec<Timestamp>> = HashMap::new();
+    let mut opened: HashMap<&str, Opened<'_>> = HashMap::default();
+    let mut first_offer: HashMap<&str, (Timestamp, Timestamp)> = HashMap::default();
+    let mut closures: HashMap<(&str, &str, &str), Vec<Timestamp>> = HashMap::default();
     for entry in live() {
         let event = &entry.event;
         let at = event.occurred_at.timestamp();

@@ -64,8 +64,7 @@ pub fn report(
 ) -> Report {
     let events: Vec<&Event> =
         entries.iter().filter(|e| e.voided_by.is_none()).map(|e| &e.event).collect();
-    let mut zones: std::collections::HashMap<&str, jiff::tz::TimeZone> =
-        std::collections::HashMap::new();
+    let mut zones: foldhash::HashMap<&str, jiff::tz::TimeZone> = foldhash::HashMap::default();
     for event in &events {
         if let events::Body::ClinicRegistered(c) = &event.body {
             zones.insert(c.clinic.as_str(), c.time_zone.time_zone());

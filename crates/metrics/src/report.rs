@@ -1,7 +1,9 @@
 //! The compliance table: verdicts counted, and waits estimated, per
 //! standard and group.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::HashMap;
 use std::fmt;
 
 use events::{Body, DeclineReason, Event, Urgency};
@@ -206,7 +208,7 @@ pub(crate) fn compliance(
     as_of: Timestamp,
     by: &[GroupBy],
 ) -> (Vec<Row>, Vec<String>) {
-    let mut clinics: HashMap<&str, Clinic> = HashMap::new();
+    let mut clinics: HashMap<&str, Clinic> = HashMap::default();
     for event in events {
         if let Body::ClinicRegistered(c) = &event.body {
             let clinic =

@@ -1,6 +1,6 @@
 //! The worklist: open requests by time left to their deadline.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use events::{Body, Event, Instant};
 use jiff::Timestamp;
@@ -34,7 +34,7 @@ pub struct WorkItem {
 /// The open requests as of `as_of`, most urgent first: overdue ones first,
 /// longest overdue first, then by time left.
 pub fn worklist(events: &[&Event], rule_set: &RuleSet, as_of: Timestamp) -> Vec<WorkItem> {
-    let mut zones: HashMap<&str, TimeZone> = HashMap::new();
+    let mut zones: HashMap<&str, TimeZone> = HashMap::default();
     for event in events {
         if let Body::ClinicRegistered(c) = &event.body {
             zones.insert(c.clinic.as_str(), c.time_zone.time_zone());

@@ -1,6 +1,6 @@
 //! One request's history, assembled from a stream of events.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use events::{Body, Event, Instant, RequestOpened};
 
@@ -45,8 +45,8 @@ impl<'e> History<'e> {
 /// the input.
 pub fn assemble<'e>(events: impl IntoIterator<Item = &'e Event>) -> Vec<History<'e>> {
     let mut order: Vec<&'e Event> = Vec::new();
-    let mut by_request: HashMap<&'e str, Vec<&'e Event>> = HashMap::new();
-    let mut appointments: HashMap<&'e str, Instant> = HashMap::new();
+    let mut by_request: HashMap<&'e str, Vec<&'e Event>> = HashMap::default();
+    let mut appointments: HashMap<&'e str, Instant> = HashMap::default();
     for event in events {
         if let Body::AppointmentBooked(booked) = &event.body {
             appointments.insert(booked.appointment_id.as_str(), booked.appointment_at);

@@ -154,6 +154,38 @@ enum Rec {
     Closed { request: u32, reason: CloseReason },
 }
 
+impl Rec {
+    /// The request the entry is about, if any.
+    fn request(self) -> Option<u32> {
+        match self {
+            Rec::Clinic | Rec::Clinician(_) | Rec::Slot(_) => None,
+            Rec::Opened(request)
+            | Rec::Harm(request)
+            | Rec::Offer { request, .. }
+            | Rec::Declined { request, .. }
+            | Rec::Booked { request, .. }
+            | Rec::Cancelled { request, .. }
+            | Rec::Attended { request, .. }
+            | Rec::NoShow { request, .. }
+            | Rec::Referral { request, .. }
+            | Rec::Closed { request, .. } => Some(request),
+        }
+    }
+}
+
+/// One request's events, as the rules judge them.
+#[derive(Debug)]
+pub struct RequestEvents<'r> {
+    /// Its `request.opened`.
+    pub opened: Event,
+    /// Its other events, in the order written.
+    pub others: Vec<Event>,
+    /// For a follow-up, when the visit it follows was booked for.
+    pub prior_appointment_at: Option<events::Instant>,
+    /// Its clinic's time zone.
+    pub time_zone: &'r TimeZone,
+}
+
 /// One log entry: when, at which clinic, what.
 #[derive(Clone, Copy)]
 struct Logged {
@@ -195,10 +227,14 @@ struct Model<'s> {
     log: Vec<Logged>,
     n_offers: u32,
     n_appointments: u32,
+    /// The slot of each appointment (appointment n at index n − 1).
+    appointment_slots: Vec<u32>,
     calendar: Scheduler<Ev>,
     arrivals: ChaCha8Rng,
     patients: ChaCha8Rng,
     peak_rate: f64,
+    /// The first day, counted in days since 1970 on the first clinic's clock.
+    first_local_day: i64,
 }
 
 impl Model<'_> {
@@ -229,7 +265,7 @@ impl Model<'_> {
             let carve = self.scenario.clinics[clinic]
                 .urgent_carve_out
                 .unwrap_or(template.urgent_carve_out) as usize;
-            let intake = (sessions as f64 * template.intake_share).round() as usize;
+            let intake = (sessions as f64 * template.intake_share_of(provider)).round() as usize;
             // The week's sessions in the order they are filled: one a day
             // across the week, then the next hour, so that each kind of
             // slot (carve-out first, then intake, then return) is spread
@@ -444,6 +480,7 @@ impl Model<'_> {
         }
         self.n_appointments += 1;
         let appointment = self.n_appointments;
+        self.appointment_slots.push(slot as u32);
         self.log(now, clinic, Rec::Booked { appointment, offer, request, slot: slot_index });
         self.take(slot);
         let start = self.slots[slot].start;
@@ -530,14 +567,7 @@ impl Model<'_> {
             d.requests_per_1000 * f64::from(self.scenario.members) / 1000.0 / (365.0 * DAY as f64);
         let moment = Timestamp::from_second(now).unwrap_or(Timestamp::UNIX_EPOCH);
         let local = now + i64::from(self.zones[clinic].to_offset(moment).seconds());
-        let first_day = (self.start
-            + i64::from(
-                self.zones[0]
-                    .to_offset(Timestamp::from_second(self.start).unwrap_or(Timestamp::UNIX_EPOCH))
-                    .seconds(),
-            ))
-        .div_euclid(DAY);
-        let day = local.div_euclid(DAY) - first_day;
+        let day = local.div_euclid(DAY) - self.first_local_day;
         let weekday = (i64::from(self.start_date.weekday().to_monday_zero_offset()) + day)
             .rem_euclid(7) as usize;
         let weights = d.weekday_weights;
@@ -561,6 +591,39 @@ impl Model<'_> {
             / mean_hourly;
         (rate, peak)
     }
+}
+
+/// An id written as a letter and a number (`r42`), on the stack: the
+/// model writes millions of them.
+struct Numbered {
+    buf: [u8; 21],
+    len: usize,
+}
+
+impl Numbered {
+    fn as_str(&self) -> &str {
+        // Only an ASCII letter and digits are written.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+fn numbered(prefix: u8, mut n: u64) -> Numbered {
+    let mut digits = [0u8; 20];
+    let mut len = 0;
+    loop {
+        digits[len] = b'0' + (n % 10) as u8;
+        len += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut buf = [0u8; 21];
+    buf[0] = prefix;
+    for (i, d) in digits[..len].iter().rev().enumerate() {
+        buf[1 + i] = *d;
+    }
+    Numbered { buf, len: len + 1 }
 }
 
 /// The ids that events repeat, parsed once.
@@ -626,7 +689,14 @@ impl ClinicRun<'_> {
 
     /// Every event, in the order written.
     pub fn events(&self) -> Vec<Event> {
-        self.build(0..self.len())
+        self.build(0..self.len(), |_| true)
+    }
+
+    /// The events that judging requests needs, in the order written: the
+    /// clinics and everything about requests, without the roster of
+    /// clinicians and slots (about a quarter of the events).
+    pub fn request_events(&self) -> Vec<Event> {
+        self.build(0..self.len(), |entry| !matches!(entry.rec, Rec::Clinician(_) | Rec::Slot(_)))
     }
 
     /// The events in order, `size` at a time.
@@ -634,24 +704,109 @@ impl ClinicRun<'_> {
         let size = size.max(1);
         (0..self.len())
             .step_by(size)
-            .map(move |first| self.build(first..(first + size).min(self.len())))
+            .map(move |first| self.build(first..(first + size).min(self.len()), |_| true))
     }
 
-    /// Log entries `range` as events, built on as many threads as there
-    /// are cores; the result does not depend on how many.
-    fn build(&self, range: std::ops::Range<usize>) -> Vec<Event> {
+    /// Folds every request's events, a request at a time, into one
+    /// accumulator per thread (as many threads as there are cores), without
+    /// holding the run's events all at once. The accumulators come back in
+    /// the order of the requests they saw.
+    pub fn fold_requests<A: Send>(
+        &self,
+        init: impl Fn() -> A + Sync,
+        fold: impl Fn(&mut A, RequestEvents<'_>) + Sync,
+    ) -> Vec<A> {
         let Some(names) = &self.names else {
             return Vec::new();
         };
         let model = &self.model;
-        let one = |n: usize| match model.event(names, n, &model.log[n]) {
-            Ok(event) => Some(event),
-            Err(err) => {
-                // The model writes only valid events.
-                debug_assert!(false, "the clinic model wrote an invalid event: {err}");
-                None
+        let n_requests = model.requests.len();
+        // The log's entries grouped by request, by a counting sort.
+        let mut starts = vec![0usize; n_requests + 1];
+        for entry in &model.log {
+            if let Some(r) = entry.rec.request() {
+                starts[r as usize + 1] += 1;
             }
+        }
+        for r in 0..n_requests {
+            starts[r + 1] += starts[r];
+        }
+        let mut next = starts.clone();
+        let mut order = vec![0u32; starts[n_requests]];
+        for (n, entry) in model.log.iter().enumerate() {
+            if let Some(r) = entry.rec.request() {
+                order[next[r as usize]] = n as u32;
+                next[r as usize] += 1;
+            }
+        }
+        let one_request = |acc: &mut A, r: usize| {
+            let mut opened = None;
+            let mut others = Vec::with_capacity(starts[r + 1] - starts[r]);
+            for &n in &order[starts[r]..starts[r + 1]] {
+                let entry = &model.log[n as usize];
+                match model.event(names, n as usize, entry) {
+                    Ok(event) if matches!(entry.rec, Rec::Opened(_)) => opened = Some(event),
+                    Ok(event) => others.push(event),
+                    Err(err) => {
+                        debug_assert!(false, "the clinic model wrote an invalid event: {err}")
+                    }
+                }
+            }
+            let Some(opened) = opened else { return };
+            let request = &model.requests[r];
+            let zone = &model.zones[request.clinic];
+            let prior_appointment_at = request.prior_appointment.and_then(|a| {
+                let slot = *model.appointment_slots.get(a.checked_sub(1)? as usize)?;
+                let start = model.slots.get(slot as usize)?.start;
+                let moment = Timestamp::from_second(start).ok()?;
+                Some(events::Instant::new(moment, zone.to_offset(moment)))
+            });
+            fold(acc, RequestEvents { opened, others, prior_appointment_at, time_zone: zone });
         };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let part = n_requests.div_ceil(threads).max(1);
+        std::thread::scope(|scope| {
+            let one_request = &one_request;
+            let init = &init;
+            let parts: Vec<_> = (0..n_requests)
+                .step_by(part)
+                .map(|first| {
+                    scope.spawn(move || {
+                        let mut acc = init();
+                        for r in first..(first + part).min(n_requests) {
+                            one_request(&mut acc, r);
+                        }
+                        acc
+                    })
+                })
+                .collect();
+            parts
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                .collect()
+        })
+    }
+
+    /// Log entries `range` as events, built on as many threads as there
+    /// are cores; the result does not depend on how many.
+    fn build(
+        &self,
+        range: std::ops::Range<usize>,
+        keep: impl Fn(&Logged) -> bool + Sync,
+    ) -> Vec<Event> {
+        let Some(names) = &self.names else {
+            return Vec::new();
+        };
+        let model = &self.model;
+        let one =
+            |n: usize| match keep(&model.log[n]).then(|| model.event(names, n, &model.log[n]))? {
+                Ok(event) => Some(event),
+                Err(err) => {
+                    // The model writes only valid events.
+                    debug_assert!(false, "the clinic model wrote an invalid event: {err}");
+                    None
+                }
+            };
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         if threads == 1 || range.len() < 10_000 {
             return range.filter_map(one).collect();
@@ -684,10 +839,12 @@ impl Model<'_> {
             let moment = Timestamp::from_second(ts).unwrap_or(Timestamp::UNIX_EPOCH);
             events::Instant::new(moment, zone.to_offset(moment))
         };
-        let request_id = |r: u32| RequestId::parse(Field::RequestId, &format!("r{r}"));
-        let appointment_id = |a: u32| AppointmentId::parse(Field::AppointmentId, &format!("a{a}"));
-        let offer_id = |o: u32| OfferId::parse(Field::OfferId, &format!("o{o}"));
-        let slot_id = |s: u32| SlotId::parse(Field::SlotId, &format!("s{s}"));
+        let request_id =
+            |r: u32| RequestId::parse(Field::RequestId, numbered(b'r', r.into()).as_str());
+        let appointment_id =
+            |a: u32| AppointmentId::parse(Field::AppointmentId, numbered(b'a', a.into()).as_str());
+        let offer_id = |o: u32| OfferId::parse(Field::OfferId, numbered(b'o', o.into()).as_str());
+        let slot_id = |s: u32| SlotId::parse(Field::SlotId, numbered(b's', s.into()).as_str());
         let format =
             |slot: &Slot| if slot.kind == Kind::Group { Format::Group } else { Format::Individual };
         let body = match entry.rec {
@@ -724,7 +881,10 @@ impl Model<'_> {
                 let req = &self.requests[r as usize];
                 Body::RequestOpened(RequestOpened {
                     request_id: request_id(r)?,
-                    patient_id: PatientId::parse(Field::PatientId, &format!("p{}", req.patient))?,
+                    patient_id: PatientId::parse(
+                        Field::PatientId,
+                        numbered(b'p', req.patient.into()).as_str(),
+                    )?,
                     clinic: names.clinics[clinic].clone(),
                     urgency: if req.urgent { Urgency::Urgent } else { Urgency::Routine },
                     provider_type: PROVIDERS[req.provider],
@@ -810,7 +970,7 @@ impl Model<'_> {
         // The simulated source records every event as it happens.
         let at = instant(entry.at);
         Ok(Event {
-            event_id: EventId::parse(Field::EventId, &format!("e{}", n + 1))?,
+            event_id: EventId::parse(Field::EventId, numbered(b'e', n as u64 + 1).as_str())?,
             occurred_at: at,
             entered_at: Some(at),
             actor: None,
@@ -912,11 +1072,20 @@ pub fn run_clinics(scenario: &Scenario, seed: u64, replication: u32) -> ClinicRu
         log: Vec::new(),
         n_offers: 0,
         n_appointments: 0,
+        appointment_slots: Vec::new(),
         calendar: Scheduler::default(),
         arrivals: stream(seed, replication, Purpose::Arrivals),
         patients: stream(seed, replication, Purpose::Patients),
         peak_rate: 0.0,
+        first_local_day: 0,
     };
+    model.first_local_day = (start
+        + i64::from(
+            model.zones[0]
+                .to_offset(Timestamp::from_second(start).unwrap_or(Timestamp::UNIX_EPOCH))
+                .seconds(),
+        ))
+    .div_euclid(DAY);
     // The roster first, then slots for the first weeks ahead.
     for clinic in 0..scenario.clinics.len() {
         model.log(start, clinic, Rec::Clinic);
@@ -938,11 +1107,23 @@ pub fn run_clinics(scenario: &Scenario, seed: u64, replication: u32) -> ClinicRu
     // goes to a clinic by its share of members and is kept with the ratio
     // of the rate on that clinic's clock to the peak.
     model.peak_rate = model.demand_rate(start, 0).1;
-    let first = exponential(&mut model.arrivals, model.peak_rate * 3600.0);
-    model.calendar.schedule(first, Ev::Arrival);
+    // The arrivals are drawn beside the calendar: the next one is taken when
+    // it comes before the calendar's next event.
+    let mut next_arrival = exponential(&mut model.arrivals, model.peak_rate * 3600.0);
 
     let share: Vec<f64> = scenario.clinics.iter().map(|c| c.member_share).collect();
-    while let Some((t, ev)) = model.calendar.take_next() {
+    loop {
+        let (t, ev) = if model.calendar.peek_time().is_none_or(|next| next_arrival < next) {
+            let t = next_arrival;
+            model.calendar.advance_to(t);
+            next_arrival = t + exponential(&mut model.arrivals, model.peak_rate * 3600.0);
+            (t, Ev::Arrival)
+        } else {
+            match model.calendar.take_next() {
+                Some(next) => next,
+                None => break,
+            }
+        };
         let now = start + (t * 3600.0).round() as i64;
         if now >= end {
             break;
@@ -958,8 +1139,6 @@ pub fn run_clinics(scenario: &Scenario, seed: u64, replication: u32) -> ClinicRu
                 }
             }
             Ev::Arrival => {
-                let next = t + exponential(&mut model.arrivals, model.peak_rate * 3600.0);
-                model.calendar.schedule(next, Ev::Arrival);
                 let mut pick: f64 = model.arrivals.random();
                 let clinic = share
                     .iter()

@@ -84,6 +84,17 @@ impl<E> Scheduler<E> {
         Some((self.now, entry.event))
     }
 
+    /// The time of the next event, without taking it.
+    pub fn peek_time(&self) -> Option<Time> {
+        self.heap.peek().map(|entry| f64::from_bits((entry.key >> 64) as u64))
+    }
+
+    /// Advances the clock to `time` (never backwards), for events a model
+    /// draws outside the calendar, such as a stream of arrivals.
+    pub fn advance_to(&mut self, time: Time) {
+        self.now = self.now.max(time);
+    }
+
     /// The number of events scheduled and not yet taken.
     pub fn pending(&self) -> usize {
         self.heap.len()

@@ -20,7 +20,7 @@ mod replicate;
 mod scenario;
 mod streams;
 
-pub use crate::clinic::{ClinicRun, run_clinics};
+pub use crate::clinic::{ClinicRun, RequestEvents, run_clinics};
 pub use crate::kernel::{Scheduler, Time};
 pub use crate::queue::{
     Customer, QueueModel, QueueStats, RandomSource, Source, measure, run, simulate,

@@ -114,6 +114,10 @@ pub struct ClinicianTemplate {
     /// Share of sessions kept for first visits (intake); the rest are
     /// return visits.
     pub intake_share: f64,
+    /// The intake share by provider type (therapists, psychiatrists, SUD
+    /// counsellors), when it differs between them; overrides
+    /// `intake_share`.
+    pub intake_shares: Option<[f64; 3]>,
     /// Intake sessions a week held for urgent requests (the carve-out),
     /// released to routine requests a day ahead.
     pub urgent_carve_out: u32,
@@ -132,6 +136,7 @@ impl Default for ClinicianTemplate {
         ClinicianTemplate {
             sessions_per_week: 25,
             intake_share: 0.2,
+            intake_shares: None,
             urgent_carve_out: 2,
             group_sessions_per_week: 1,
             group_capacity: 8,
@@ -283,6 +288,14 @@ fn line_of(text: &str, header: &str, nth: usize, key: &str) -> usize {
         }
     }
     0
+}
+
+impl ClinicianTemplate {
+    /// The intake share of a provider type (0 therapists, 1 psychiatrists,
+    /// 2 SUD counsellors).
+    pub fn intake_share_of(&self, provider: usize) -> f64 {
+        self.intake_shares.map_or(self.intake_share, |shares| shares[provider.min(2)])
+    }
 }
 
 impl Scenario {
@@ -443,6 +456,15 @@ impl Scenario {
             "a share from 0 to 1",
             t.intake_share.to_string(),
         )?;
+        if let Some(shares) = t.intake_shares {
+            check(
+                shares.iter().all(|s| (0.0..=1.0).contains(s)),
+                "clinician.intake_shares",
+                0,
+                "three shares from 0 to 1",
+                format!("{shares:?}"),
+            )?;
+        }
         check(
             (1..=52).contains(&t.horizon_weeks),
             "clinician.horizon_weeks",
