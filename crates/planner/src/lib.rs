@@ -4,12 +4,14 @@
 //!
 //! This crate does no I/O and never reads the clock.
 
+mod calibrate;
 mod error;
 mod queues;
 mod search;
 mod staffing;
 mod waiting_list;
 
+pub use crate::calibrate::{Calibration, calibrate};
 pub use crate::error::Error;
 pub use crate::queues::{
     Mmc, allen_cunneen, erlang_b, fewest_servers, kingman, pollaczek_khinchine,
@@ -26,6 +28,8 @@ pub use crate::waiting_list::{
     waiting_list_pressure,
 };
 
+#[cfg(test)]
+mod calibrate_tests;
 #[cfg(test)]
 mod search_tests;
 #[cfg(test)]

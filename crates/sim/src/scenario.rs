@@ -1,10 +1,10 @@
 //! Clinic-network scenarios: the documented TOML format (docs/simulation.md)
 //! with defaults from the planning figures of `reference/`.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// A clinic network to simulate.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// A name for reports.
@@ -46,7 +46,7 @@ fn default_days() -> u32 {
 }
 
 /// Demand for care.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Demand {
     /// New requests per 1,000 members per year. 12% (2013) to 16% (2020) of
@@ -84,7 +84,7 @@ impl Default for Demand {
 }
 
 /// Courses of follow-up visits.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Course {
     /// Chance that an attended first visit starts a course of follow-ups
@@ -105,7 +105,7 @@ impl Default for Course {
 }
 
 /// The weekly template of one full-time clinician.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ClinicianTemplate {
     /// Individual sessions a week: 22 to 28 in group practice
@@ -147,7 +147,7 @@ impl Default for ClinicianTemplate {
 }
 
 /// How patients behave.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Patients {
     /// Chance that a patient declines an offer (patient preference).
@@ -191,7 +191,7 @@ impl Default for Patients {
 }
 
 /// How the plan books.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Policy {
     /// Days within which a routine first visit should be offered (about 10
@@ -217,7 +217,7 @@ impl Default for Policy {
 }
 
 /// A clinic and its staff.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Clinic {
     /// Its id.
@@ -299,6 +299,11 @@ impl ClinicianTemplate {
 }
 
 impl Scenario {
+    /// The scenario as TOML that [`Scenario::parse`] reads back.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_default()
+    }
+
     /// Reads and checks a scenario. Errors name the file, the line when the
     /// value is written in it, the field and what was expected.
     pub fn parse(text: &str, source_name: &str) -> Result<Scenario, ScenarioError> {
