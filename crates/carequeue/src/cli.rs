@@ -58,14 +58,29 @@ pub(crate) enum PlanCommand {
     WaitingList(WaitingListArgs),
     /// The fewest clinicians of each provider type, and their split between
     /// intake and return visits, that meet every standard (simulated).
-    Staff(StaffArgs),
+    Staff(Box<StaffArgs>),
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("plan").required(true).args(["scenario", "from_db"])))]
 pub(crate) struct StaffArgs {
     /// The plan, as a clinic-network scenario (TOML, see docs/simulation.md).
     #[arg(long, value_name = "FILE")]
-    pub(crate) scenario: PathBuf,
+    pub(crate) scenario: Option<PathBuf>,
+    /// Fit the plan to a ledger's last year instead (docs/planning.md): an
+    /// SQLite file or a postgres:// URL.
+    #[arg(long, value_name = "DB")]
+    pub(crate) from_db: Option<String>,
+    /// With --from-db: read the ledger as recorded by this moment (RFC 3339);
+    /// the year fitted ends with its last event. Default: now.
+    #[arg(long, value_name = "T", value_parser = parse_moment, requires = "from_db")]
+    pub(crate) as_of: Option<jiff::Timestamp>,
+    /// With --from-db: the plan's members (the events do not say).
+    #[arg(long, value_name = "N", requires = "from_db")]
+    pub(crate) members: Option<u32>,
+    /// Write the scenario planned (fitted, with --from-db) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) write_scenario: Option<PathBuf>,
     /// The rule set whose standards must be met.
     #[arg(long, value_name = "ID|PATH", default_value = "ca-dmhc")]
     pub(crate) rules: String,
@@ -73,7 +88,7 @@ pub(crate) struct StaffArgs {
     /// own threshold in the rule set.
     #[arg(long, value_name = "P")]
     pub(crate) target: Option<f64>,
-    /// Replications per staffing tried.
+    /// Replications of a staffing at most (three to start with).
     #[arg(long, value_name = "R", default_value_t = 4)]
     pub(crate) replications: u32,
     /// The seed of the random streams.
@@ -82,9 +97,44 @@ pub(crate) struct StaffArgs {
     /// The shares of sessions kept for intake to try.
     #[arg(long, value_name = "S", value_delimiter = ',', default_values_t = [0.15, 0.2, 0.3])]
     pub(crate) intake_shares: Vec<f64>,
+    /// Years to project (0: none). Default: 0, or 1 with --from-db.
+    #[arg(long, value_name = "N")]
+    pub(crate) years: Option<u32>,
+    /// Membership growth a year (0.03 is 3%). Default: with --from-db, the
+    /// growth of requests over the year before when the ledger holds it;
+    /// otherwise 0.
+    #[arg(long, value_name = "G")]
+    pub(crate) growth: Option<f64>,
+    /// Share of clinicians leaving a year; one value, or three (therapists,
+    /// psychiatrists, SUD counsellors). An assumption: set your own.
+    #[arg(long, value_name = "A", value_delimiter = ',', default_values_t = [0.15])]
+    pub(crate) attrition: Vec<f64>,
+    /// Posts the plan can fill a year; one value or three. Default: a
+    /// quarter of today's staff.
+    #[arg(long, value_name = "H", value_delimiter = ',')]
+    pub(crate) hires_per_year: Vec<f64>,
+    /// Months from opening a post to the clinician's first day.
+    #[arg(long, value_name = "M", default_value_t = 4.0)]
+    pub(crate) months_to_hire: f64,
+    /// Clinicians finishing training and joining a year; one value or three.
+    #[arg(long, value_name = "T", value_delimiter = ',', default_values_t = [0.0])]
+    pub(crate) trainees_per_year: Vec<f64>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = QueueFormat::Text)]
-    pub(crate) format: QueueFormat,
+    #[arg(long, value_enum, default_value_t = PlanFormat::Table)]
+    pub(crate) format: PlanFormat,
+    /// The file to write (required for html).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PlanFormat {
+    /// Aligned columns for a terminal.
+    Table,
+    /// One JSON document.
+    Json,
+    /// One self-contained HTML file with charts (use with --out).
+    Html,
 }
 
 #[derive(Debug, Args)]

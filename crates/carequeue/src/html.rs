@@ -218,6 +218,161 @@ fn bar_chart(
     svg
 }
 
+/// The page's head and style, and the start of its body.
+fn head(title: &str) -> String {
+    let mut html = String::with_capacity(64 * 1024);
+    let _ = write!(
+        html,
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>{}</title><style>
+body{{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:980px;color:#222;padding:0 1rem}}
+h1{{font-size:1.5rem}}h2{{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ccc}}
+table{{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}}th,td{{border:1px solid #ccc;padding:.25rem .5rem;text-align:right}}
+th:first-child,td:first-child{{text-align:left}}td.bad{{background:#fde2e4}}td.good{{background:#e2f5e9}}
+figure{{margin:1rem 0}}figcaption{{font-weight:600;margin-bottom:.25rem}}svg{{width:100%;height:auto;font-size:11px}}
+.tick{{fill:#444}}.axis{{fill:#222;font-weight:600}}.legend{{fill:#222}}p.note{{color:#555;font-size:.85rem}}
+</style></head><body>"#,
+        esc(title)
+    );
+    html
+}
+
+/// The staffing plan as one self-contained HTML file: the answer, the
+/// compliance-against-staffing curves, and the projection.
+pub(crate) fn render_plan(plan: &crate::plan_cmd::Plan) -> String {
+    use crate::plan_cmd::{TYPE_NAMES, curve_points};
+    let answer = &plan.answer;
+    let mut html = head(&format!("carequeue staffing plan: {}", plan.scenario.name));
+    let _ = write!(
+        html,
+        "<h1>Staffing plan: {}</h1><p>{} members. The fewest clinicians of each type meeting every standard of {} ({}) with 95% confidence, from up to {} simulated replications a staffing (seed {}); {} staffings simulated in {:.1} s.</p>",
+        esc(&plan.scenario.name),
+        plan.scenario.members,
+        esc(&plan.rule_set.id),
+        esc(&plan.rule_set.name),
+        plan.replications,
+        plan.seed,
+        answer.evaluations.len(),
+        plan.seconds
+    );
+    if let Some(fitted) = &plan.fitted {
+        let _ = write!(
+            html,
+            "<p class=\"note\">Fitted to the ledger's last year: {:.0} initial requests a year. ",
+            fitted.calibration.requests_per_year
+        );
+        for note in &fitted.calibration.notes {
+            let _ = write!(html, "{}. ", esc(note));
+        }
+        html.push_str("</p>");
+    }
+    html.push_str("<h2>Clinicians needed</h2><table><tr><th>provider type</th><th>today</th><th>closed forms</th><th>needed</th><th>intake share</th></tr>");
+    for (p, name) in TYPE_NAMES.iter().enumerate() {
+        let class = if plan.current[p] >= f64::from(answer.staff[p]) { "good" } else { "bad" };
+        let _ = write!(
+            html,
+            "<tr><td>{name}</td><td class=\"{class}\">{}</td><td>{}</td><td>{}</td><td>{:.0}%</td></tr>",
+            plan.current[p],
+            answer.start[p],
+            answer.staff[p],
+            answer.intake_shares[p] * 100.0
+        );
+    }
+    html.push_str("</table>");
+    let strictest = plan.targets.iter().copied().fold(0.0, f64::max);
+    html.push_str("<h2>Compliance against staffing</h2><p class=\"note\">Each point is one simulated staffing at the chosen intake share: the mean rate of compliance over its replications.</p>");
+    for (p, name) in TYPE_NAMES.iter().enumerate() {
+        let mut xs: Vec<u32> = answer.curve(p).into_iter().map(|(n, _)| n).collect();
+        xs.dedup();
+        let series: Vec<(String, Vec<Option<f64>>)> = plan
+            .rule_set
+            .standards
+            .iter()
+            .enumerate()
+            .filter_map(|(s, standard)| {
+                let points = curve_points(answer, p, s);
+                (!points.is_empty()).then(|| {
+                    let values = xs
+                        .iter()
+                        .map(|x| points.iter().find(|(n, _)| n == x).map(|(_, r)| r.mean * 100.0))
+                        .collect();
+                    (standard.id.clone(), values)
+                })
+            })
+            .collect();
+        let labels: Vec<String> = xs.iter().map(u32::to_string).collect();
+        html.push_str(&line_chart(
+            &format!("Compliance against {name} (x: clinicians)"),
+            &labels,
+            &series,
+            "% compliant",
+            100.0,
+            Some((strictest * 100.0, &format!("target {:.0}%", strictest * 100.0))),
+        ));
+    }
+    if !plan.projection.is_empty() {
+        html.push_str("<h2>Projection</h2>");
+        if let Some(w) = &plan.workforce {
+            let _ = write!(
+                html,
+                "<p class=\"note\">Membership growth {:+.1}% a year; attrition {:?} a year; hiring capacity {:?} a year; {} months to hire; trainees {:?} a year. Needed: the answer scaled by the closed forms to each year's membership. Expected: the simulated curve at the staff's share of what is needed (the worst standard).</p>",
+                w.growth * 100.0,
+                w.attrition,
+                w.hires_per_year.map(|h| (h * 10.0).round() / 10.0),
+                w.months_to_hire,
+                w.trainees_per_year
+            );
+        }
+        let labels: Vec<String> =
+            plan.projection.iter().map(|r| format!("year {}", r.year)).collect();
+        let mut series = Vec::new();
+        for (p, name) in TYPE_NAMES.iter().enumerate() {
+            series.push((
+                format!("{name} needed"),
+                plan.projection.iter().map(|r| Some(r.needed[p])).collect(),
+            ));
+            series.push((
+                format!("{name} on staff"),
+                plan.projection.iter().map(|r| Some(r.staff[p])).collect(),
+            ));
+        }
+        let y_max = plan
+            .projection
+            .iter()
+            .flat_map(|r| r.needed.iter().chain(&r.staff))
+            .copied()
+            .fold(1.0, f64::max)
+            * 1.1;
+        html.push_str(&line_chart(
+            "Clinicians needed and on staff",
+            &labels,
+            &series,
+            "clinicians",
+            y_max,
+            None,
+        ));
+        html.push_str("<table><tr><th>year</th><th>members</th><th>provider type</th><th>needed</th><th>on staff</th><th>gap</th><th>expected worst rate</th></tr>");
+        for (row, expected) in plan.projection.iter().zip(&plan.expected) {
+            let gap = row.gap();
+            for (p, name) in TYPE_NAMES.iter().enumerate() {
+                let class = if gap[p] > 0.5 { "bad" } else { "good" };
+                let _ = write!(
+                    html,
+                    "<tr><td>{}</td><td>{:.0}</td><td>{name}</td><td>{:.1}</td><td>{:.1}</td><td class=\"{class}\">{:.1}</td><td>{}</td></tr>",
+                    row.year,
+                    row.members,
+                    row.needed[p],
+                    row.staff[p],
+                    gap[p],
+                    pct(expected[p])
+                );
+            }
+        }
+        html.push_str("</table>");
+    }
+    html.push_str("</body></html>");
+    html
+}
+
 /// Sums rows per standard (over every group); waits are not summed.
 fn per_standard(rows: &[Row], rule_set: &RuleSet) -> Vec<Row> {
     rule_set
@@ -247,20 +402,8 @@ fn per_standard(rows: &[Row], rule_set: &RuleSet) -> Vec<Row> {
 
 /// Renders the whole report.
 pub(crate) fn render(report: &Report, rule_set: &RuleSet, chain_ok: bool) -> String {
-    let mut html = String::with_capacity(64 * 1024);
     let as_of = ledger::format_recorded_at(report.as_of);
-    let _ = write!(
-        html,
-        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>carequeue report: {rule} as of {as_of}</title><style>
-body{{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:980px;color:#222;padding:0 1rem}}
-h1{{font-size:1.5rem}}h2{{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ccc}}
-table{{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}}th,td{{border:1px solid #ccc;padding:.25rem .5rem;text-align:right}}
-th:first-child,td:first-child{{text-align:left}}td.bad{{background:#fde2e4}}td.good{{background:#e2f5e9}}
-figure{{margin:1rem 0}}figcaption{{font-weight:600;margin-bottom:.25rem}}svg{{width:100%;height:auto;font-size:11px}}
-.tick{{fill:#444}}.axis{{fill:#222;font-weight:600}}.legend{{fill:#222}}p.note{{color:#555;font-size:.85rem}}
-</style></head><body>"#,
-        rule = esc(&rule_set.id)
-    );
+    let mut html = head(&format!("carequeue report: {} as of {as_of}", rule_set.id));
     let _ = write!(
         html,
         "<h1>Timely access: {}</h1><p>{} — as of {as_of}. Source: {}. Required rate of compliance: {:.0}% ({}).</p>",

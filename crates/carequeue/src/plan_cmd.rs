@@ -7,7 +7,9 @@ use planner::Mmc;
 use serde_json::json;
 
 use crate::Outcome;
-use crate::cli::{PlanArgs, PlanCommand, PlanQueueArgs, QueueFormat, StaffArgs, WaitingListArgs};
+use crate::cli::{
+    PlanArgs, PlanCommand, PlanFormat, PlanQueueArgs, QueueFormat, StaffArgs, WaitingListArgs,
+};
 
 pub(crate) fn run(args: &PlanArgs) -> Result<Outcome> {
     match &args.command {
@@ -186,15 +188,125 @@ fn waiting_list(args: &WaitingListArgs) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-const TYPE_NAMES: [&str; 3] = ["therapists", "psychiatrists", "SUD counsellors"];
+pub(crate) const TYPE_NAMES: [&str; 3] = ["therapists", "psychiatrists", "SUD counsellors"];
+
+/// A year, for the calibration window.
+const YEAR: jiff::SignedDuration = jiff::SignedDuration::from_hours(365 * 24);
+
+/// One value per provider type from one value or three.
+fn per_type(name: &str, values: &[f64], default: [f64; 3]) -> Result<[f64; 3]> {
+    match values {
+        [] => Ok(default),
+        [one] => Ok([*one; 3]),
+        [a, b, c] => Ok([*a, *b, *c]),
+        _ => anyhow::bail!(
+            "--{name}: expected one value or three (therapists, psychiatrists, SUD counsellors), found {}",
+            values.len()
+        ),
+    }
+}
+
+/// A plan fitted to a ledger's year to `as_of`.
+pub(crate) struct Fitted {
+    pub(crate) calibration: planner::Calibration,
+    /// The growth of initial requests over the year before, when the ledger
+    /// holds two years.
+    pub(crate) growth: Option<f64>,
+}
+
+fn fit_from_db(db: &str, as_of: jiff::Timestamp, members: Option<u32>) -> Result<Fitted> {
+    // Reading must not create an empty ledger where none was.
+    if !db.starts_with("postgres://")
+        && !db.starts_with("postgresql://")
+        && !std::path::Path::new(db).exists()
+    {
+        anyhow::bail!("there is no ledger at {db}");
+    }
+    let ledger = ledger::Ledger::open(db)?;
+    let entries = crate::report_cmd::entries_as_of(&ledger, as_of)?;
+    let live = crate::report_cmd::live(&entries);
+    // The year fitted ends with the last event recorded by `as_of`: for a
+    // ledger fed as care happens, that is about `as_of` itself.
+    let end = live.iter().map(|e| e.occurred_at.timestamp()).max().unwrap_or(as_of).min(as_of);
+    let year_start = end.saturating_sub(YEAR).unwrap_or(end);
+    let two_years = year_start.saturating_sub(YEAR).unwrap_or(year_start);
+    // The year's events, with the registrations and the slots published
+    // before it for times within it.
+    let events: Vec<&events::Event> = live
+        .iter()
+        .copied()
+        .filter(|e| {
+            matches!(
+                e.body,
+                events::Body::ClinicRegistered(_)
+                    | events::Body::ClinicianRegistered(_)
+                    | events::Body::SlotPublished(_)
+            ) || e.occurred_at.timestamp() >= year_start
+        })
+        .collect();
+    let calibration = planner::calibrate(&events, end, members);
+    if calibration.requests_per_year <= 0.0 {
+        anyhow::bail!("{db} holds no initial request recorded by {as_of}: nothing to fit");
+    }
+    let initial = |from: jiff::Timestamp, to: jiff::Timestamp| {
+        live.iter()
+            .filter(|e| matches!(&e.body, events::Body::RequestOpened(r) if r.visit == events::Visit::Initial))
+            .filter(|e| (from..to).contains(&e.occurred_at.timestamp()))
+            .count() as f64
+    };
+    let first = live
+        .iter()
+        .filter(|e| matches!(e.body, events::Body::RequestOpened(_)))
+        .map(|e| e.occurred_at.timestamp())
+        .min();
+    let growth = first
+        .filter(|f| *f <= two_years + jiff::SignedDuration::from_hours(30 * 24))
+        .and_then(|_| {
+            let (before, last) = (initial(two_years, year_start), initial(year_start, end));
+            (before > 0.0).then(|| last / before - 1.0)
+        });
+    Ok(Fitted { calibration, growth })
+}
+
+/// The planned answer with everything the outputs show.
+pub(crate) struct Plan {
+    pub(crate) scenario: sim::Scenario,
+    pub(crate) rule_set: rules::RuleSet,
+    pub(crate) targets: Vec<f64>,
+    pub(crate) answer: planner::Answer,
+    pub(crate) current: [f64; 3],
+    pub(crate) fitted: Option<Fitted>,
+    pub(crate) workforce: Option<planner::Workforce>,
+    pub(crate) projection: Vec<planner::YearRow>,
+    /// Per projected year and type: the worst standard's expected rate.
+    pub(crate) expected: Vec<[Option<f64>; 3]>,
+    pub(crate) seconds: f64,
+    pub(crate) replications: u32,
+    pub(crate) seed: u64,
+}
 
 fn staff_cmd(args: &StaffArgs) -> Result<Outcome> {
-    let scenario = crate::simulate_cmd::load_scenario(&args.scenario)?;
-    let rule_set = crate::rules_cmd::load(&args.rules)?;
     if let Some(target) = args.target
         && !(target > 0.0 && target < 1.0)
     {
         anyhow::bail!("--target: expected a rate above 0 and below 1, found {target}");
+    }
+    let rule_set = crate::rules_cmd::load(&args.rules)?;
+    let (scenario, fitted) = match (&args.scenario, &args.from_db) {
+        (Some(path), _) => (crate::simulate_cmd::load_scenario(path)?, None),
+        (None, Some(db)) => {
+            let fitted =
+                fit_from_db(db, args.as_of.unwrap_or_else(jiff::Timestamp::now), args.members)?;
+            (fitted.calibration.scenario.clone(), Some(fitted))
+        }
+        (None, None) => unreachable!("clap requires --scenario or --from-db"),
+    };
+    if let Some(path) = &args.write_scenario {
+        std::fs::write(path, scenario.to_toml())
+            .map_err(|e| anyhow::format_err!("cannot write {}: {e}", path.display()))?;
+    }
+    if args.format == PlanFormat::Html && args.out.is_none() {
+        anyhow::bail!("--format html needs --out FILE");
     }
     let targets: Vec<f64> =
         rule_set.standards.iter().map(|s| args.target.unwrap_or(s.threshold)).collect();
@@ -214,7 +326,7 @@ fn staff_cmd(args: &StaffArgs) -> Result<Outcome> {
         tried += 1;
         if let Some(bar) = &bar {
             bar.set_message(format!(
-                "simulated {tried} staffings; last {:?} at intake share {:?}",
+                "simulated {tried} staffings; last {:?} at intake shares {:?}",
                 evaluation.staff, evaluation.intake_shares
             ));
         }
@@ -225,99 +337,269 @@ fn staff_cmd(args: &StaffArgs) -> Result<Outcome> {
     let seconds = started.elapsed().as_secs_f64();
     let current: [f64; 3] =
         std::array::from_fn(|p| scenario.clinics.iter().map(|c| c.clinicians[p]).sum());
-    let mut out = io::stdout().lock();
+
+    // Growth and workforce.
+    let years = args.years.unwrap_or(if fitted.is_some() { 1 } else { 0 });
+    let (workforce, projection, expected) = if years > 0 {
+        let workforce = planner::Workforce {
+            growth: args.growth.or(fitted.as_ref().and_then(|f| f.growth)).unwrap_or(0.0),
+            attrition: per_type("attrition", &args.attrition, [0.15; 3])?,
+            hires_per_year: per_type(
+                "hires-per-year",
+                &args.hires_per_year,
+                current.map(|c| (c * 0.25).max(1.0)),
+            )?,
+            months_to_hire: args.months_to_hire,
+            trainees_per_year: per_type("trainees-per-year", &args.trainees_per_year, [0.0; 3])?,
+        };
+        let strictest = targets.iter().copied().fold(0.0, f64::max);
+        let base: [u32; 3] = std::array::from_fn(|p| {
+            planner::closed_form_start(&scenario, answer.intake_shares[p], strictest)[p]
+        });
+        let needed = |members: f64| -> [f64; 3] {
+            let mut grown = scenario.clone();
+            grown.members = members.round().clamp(1.0, f64::from(u32::MAX)) as u32;
+            std::array::from_fn(|p| {
+                let closed =
+                    planner::closed_form_start(&grown, answer.intake_shares[p], strictest)[p];
+                f64::from(answer.staff[p]) * f64::from(closed) / f64::from(base[p].max(1))
+            })
+        };
+        let projection =
+            planner::project(f64::from(scenario.members), current, &needed, &workforce, years);
+        let expected = projection
+            .iter()
+            .map(|row| {
+                let coverage = row.coverage();
+                std::array::from_fn(|p| worst_expected(&answer, &rule_set, p, coverage[p]))
+            })
+            .collect();
+        (Some(workforce), projection, expected)
+    } else {
+        (None, Vec::new(), Vec::new())
+    };
+    let plan = Plan {
+        scenario,
+        rule_set,
+        targets,
+        answer,
+        current,
+        fitted,
+        workforce,
+        projection,
+        expected,
+        seconds,
+        replications: args.replications,
+        seed: args.seed,
+    };
     match args.format {
-        QueueFormat::Json => {
-            let standards: Vec<&str> = rule_set.standards.iter().map(|s| s.id.as_str()).collect();
-            let estimate = |e: &Option<planner::Estimate>| {
-                e.map(|e| json!({"rate": e.mean, "ci95": e.half_width, "requests": e.requests}))
-            };
-            let types: Vec<serde_json::Value> = (0..3)
-                .map(|p| {
-                    let curve: Vec<serde_json::Value> = answer
-                        .curve(p)
-                        .into_iter()
-                        .map(|(n, e)| {
-                            let rates: serde_json::Map<String, serde_json::Value> = standards
-                                .iter()
-                                .zip(&e.rates)
-                                .filter_map(|(s, r)| estimate(&r[p]).map(|v| ((*s).to_owned(), v)))
-                                .collect();
-                            json!({"clinicians": n, "rates": rates})
-                        })
-                        .collect();
-                    json!({
-                        "provider_type": planner::PROVIDER_TYPES[p].as_str(),
-                        "current": current[p],
-                        "closed_form_start": answer.start[p],
-                        "clinicians": answer.staff[p],
-                        "intake_share": answer.intake_shares[p],
-                        "curve": curve,
-                    })
-                })
-                .collect();
-            let value = json!({
-                "scenario": scenario.name,
-                "rule_set": rule_set.id,
-                "targets": standards.iter().zip(&targets).map(|(s, t)| json!({"standard": s, "target": t})).collect::<Vec<_>>(),
-                "replications": args.replications,
-                "seed": args.seed,
-                "provider_types": types,
-                "staffings_simulated": answer.evaluations.len(),
-                "seconds": seconds,
-            });
-            writeln!(out, "{value}")?;
-        }
-        QueueFormat::Text => {
-            writeln!(
-                out,
-                "{}: the fewest clinicians meeting every {} standard with 95% confidence (up to {} replications a staffing, seed {})",
-                scenario.name, rule_set.id, args.replications, args.seed
-            )?;
-            writeln!(
-                out,
-                "{:<18} {:>9} {:>12} {:>8} {:>13}",
-                "provider type", "current", "closed form", "needed", "intake share"
-            )?;
-            for p in 0..3 {
-                writeln!(
-                    out,
-                    "{:<18} {:>9} {:>12} {:>8} {:>13}",
-                    TYPE_NAMES[p],
-                    current[p],
-                    answer.start[p],
-                    answer.staff[p],
-                    answer.intake_shares[p]
-                )?;
-            }
-            for (p, type_name) in TYPE_NAMES.iter().enumerate() {
-                writeln!(out)?;
-                writeln!(out, "compliance against staffing, {type_name}:")?;
-                for (idx, (standard, target)) in rule_set.standards.iter().zip(&targets).enumerate()
-                {
-                    let points: Vec<String> = answer
-                        .curve(p)
-                        .into_iter()
-                        .filter_map(|(n, e)| {
-                            e.rates[idx][p].map(|r| {
-                                format!("{n}: {:.1}% ± {:.1}", r.mean * 100.0, r.half_width * 100.0)
-                            })
-                        })
-                        .collect();
-                    if !points.is_empty() {
-                        writeln!(
-                            out,
-                            "  {:<22} (target {:.0}%)  {}",
-                            standard.id,
-                            target * 100.0,
-                            points.join("  ")
-                        )?;
-                    }
-                }
-            }
-            writeln!(out)?;
-            writeln!(out, "{} staffings simulated in {seconds:.1} s", answer.evaluations.len())?;
+        PlanFormat::Json => writeln!(io::stdout().lock(), "{}", plan_json(&plan))?,
+        PlanFormat::Table => write_plan_table(&mut io::stdout().lock(), &plan)?,
+        PlanFormat::Html => {
+            let path = args.out.as_ref().map_or_else(Default::default, |p| p.clone());
+            std::fs::write(&path, crate::html::render_plan(&plan))
+                .map_err(|e| anyhow::format_err!("cannot write {}: {e}", path.display()))?;
+            writeln!(io::stdout().lock(), "wrote {}", path.display())?;
         }
     }
     Ok(Outcome::Success)
+}
+
+/// The worst expected rate over the standards of provider type `p` at
+/// `coverage` of the answer's staffing, from the simulated curve.
+fn worst_expected(
+    answer: &planner::Answer,
+    rule_set: &rules::RuleSet,
+    p: usize,
+    coverage: f64,
+) -> Option<f64> {
+    (0..rule_set.standards.len())
+        .filter_map(|s| {
+            let points: Vec<(u32, f64)> = answer
+                .curve(p)
+                .into_iter()
+                .filter_map(|(n, e)| e.rates[s][p].map(|r| (n, r.mean)))
+                .collect();
+            planner::expected_rate(&points, answer.staff[p], coverage)
+        })
+        .reduce(f64::min)
+}
+
+/// The curve of provider type `p` for standard `s`: (clinicians, estimate).
+pub(crate) fn curve_points(
+    answer: &planner::Answer,
+    p: usize,
+    s: usize,
+) -> Vec<(u32, planner::Estimate)> {
+    answer.curve(p).into_iter().filter_map(|(n, e)| e.rates[s][p].map(|r| (n, r))).collect()
+}
+
+fn plan_json(plan: &Plan) -> serde_json::Value {
+    let answer = &plan.answer;
+    let standards: Vec<&str> = plan.rule_set.standards.iter().map(|s| s.id.as_str()).collect();
+    let types: Vec<serde_json::Value> = (0..3)
+        .map(|p| {
+            let curves: serde_json::Map<String, serde_json::Value> = standards
+                .iter()
+                .enumerate()
+                .filter_map(|(s, id)| {
+                    let points: Vec<serde_json::Value> = curve_points(answer, p, s)
+                        .into_iter()
+                        .map(|(n, r)| json!({"clinicians": n, "rate": r.mean, "ci95": r.half_width, "requests": r.requests}))
+                        .collect();
+                    (!points.is_empty()).then(|| ((*id).to_owned(), serde_json::Value::Array(points)))
+                })
+                .collect();
+            json!({
+                "provider_type": planner::PROVIDER_TYPES[p].as_str(),
+                "current": plan.current[p],
+                "closed_form_start": answer.start[p],
+                "clinicians": answer.staff[p],
+                "intake_share": answer.intake_shares[p],
+                "curves": curves,
+            })
+        })
+        .collect();
+    let projection: Vec<serde_json::Value> = plan
+        .projection
+        .iter()
+        .zip(&plan.expected)
+        .map(|(row, expected)| {
+            let gap = row.gap();
+            json!({
+                "year": row.year,
+                "members": row.members,
+                "provider_types": (0..3).map(|p| json!({
+                    "provider_type": planner::PROVIDER_TYPES[p].as_str(),
+                    "needed": row.needed[p],
+                    "staff": row.staff[p],
+                    "gap": gap[p],
+                    "expected_worst_rate": expected[p],
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "scenario": plan.scenario.name,
+        "members": plan.scenario.members,
+        "rule_set": plan.rule_set.id,
+        "targets": standards.iter().zip(&plan.targets).map(|(s, t)| json!({"standard": s, "target": t})).collect::<Vec<_>>(),
+        "replications": plan.replications,
+        "seed": plan.seed,
+        "provider_types": types,
+        "calibration": plan.fitted.as_ref().map(|f| json!({
+            "requests_per_year": f.calibration.requests_per_year,
+            "growth": f.growth,
+            "notes": f.calibration.notes,
+        })),
+        "workforce": plan.workforce.as_ref().map(|w| json!({
+            "growth": w.growth,
+            "attrition": w.attrition,
+            "hires_per_year": w.hires_per_year,
+            "months_to_hire": w.months_to_hire,
+            "trainees_per_year": w.trainees_per_year,
+        })),
+        "projection": projection,
+        "staffings_simulated": answer.evaluations.len(),
+        "seconds": plan.seconds,
+    })
+}
+
+fn write_plan_table(out: &mut impl Write, plan: &Plan) -> Result<()> {
+    let answer = &plan.answer;
+    if let Some(fitted) = &plan.fitted {
+        writeln!(
+            out,
+            "fitted to the ledger: {:.0} initial requests a year, {} members; growth over the year before: {}",
+            fitted.calibration.requests_per_year,
+            plan.scenario.members,
+            fitted.growth.map_or("not known (less than two years)".to_owned(), |g| format!(
+                "{:+.1}%",
+                g * 100.0
+            ))
+        )?;
+        for note in &fitted.calibration.notes {
+            writeln!(out, "  note: {note}")?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(
+        out,
+        "{}: the fewest clinicians meeting every {} standard with 95% confidence (up to {} replications a staffing, seed {})",
+        plan.scenario.name, plan.rule_set.id, plan.replications, plan.seed
+    )?;
+    writeln!(
+        out,
+        "{:<18} {:>9} {:>12} {:>8} {:>13}",
+        "provider type", "current", "closed form", "needed", "intake share"
+    )?;
+    for (p, name) in TYPE_NAMES.iter().enumerate() {
+        writeln!(
+            out,
+            "{:<18} {:>9} {:>12} {:>8} {:>13}",
+            name, plan.current[p], answer.start[p], answer.staff[p], answer.intake_shares[p]
+        )?;
+    }
+    for (p, name) in TYPE_NAMES.iter().enumerate() {
+        writeln!(out)?;
+        writeln!(out, "compliance against staffing, {name}:")?;
+        for (s, (standard, target)) in plan.rule_set.standards.iter().zip(&plan.targets).enumerate()
+        {
+            let points: Vec<String> = curve_points(answer, p, s)
+                .into_iter()
+                .map(|(n, r)| format!("{n}: {:.1}% ± {:.1}", r.mean * 100.0, r.half_width * 100.0))
+                .collect();
+            if !points.is_empty() {
+                writeln!(
+                    out,
+                    "  {:<22} (target {:.0}%)  {}",
+                    standard.id,
+                    target * 100.0,
+                    points.join("  ")
+                )?;
+            }
+        }
+    }
+    if let Some(w) = &plan.workforce {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "projection: growth {:+.1}% a year, attrition {:?} a year, hires {:?} a year, {} months to hire, trainees {:?} a year",
+            w.growth * 100.0,
+            w.attrition,
+            w.hires_per_year.map(|h| (h * 10.0).round() / 10.0),
+            w.months_to_hire,
+            w.trainees_per_year
+        )?;
+        writeln!(
+            out,
+            "{:>4} {:>10}  {:<16} {:>8} {:>8} {:>8} {:>22}",
+            "year", "members", "provider type", "needed", "staff", "gap", "expected worst rate"
+        )?;
+        for (row, expected) in plan.projection.iter().zip(&plan.expected) {
+            let gap = row.gap();
+            for (p, name) in TYPE_NAMES.iter().enumerate() {
+                let (year, members) = if p == 0 {
+                    (row.year.to_string(), format!("{:.0}", row.members))
+                } else {
+                    (String::new(), String::new())
+                };
+                writeln!(
+                    out,
+                    "{year:>4} {members:>10}  {name:<16} {:>8.1} {:>8.1} {:>8.1} {:>22}",
+                    row.needed[p],
+                    row.staff[p],
+                    gap[p],
+                    expected[p].map_or("–".to_owned(), |r| format!("{:.1}%", r * 100.0))
+                )?;
+            }
+        }
+        writeln!(
+            out,
+            "(needed: the answer scaled by the closed forms to each year's membership; expected rate: the simulated curve at the staff's share of what is needed)"
+        )?;
+    }
+    writeln!(out)?;
+    writeln!(out, "{} staffings simulated in {:.1} s", answer.evaluations.len(), plan.seconds)?;
+    Ok(())
 }

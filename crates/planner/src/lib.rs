@@ -10,6 +10,7 @@ mod queues;
 mod search;
 mod staffing;
 mod waiting_list;
+mod workforce;
 
 pub use crate::calibrate::{Calibration, calibrate};
 pub use crate::error::Error;
@@ -27,6 +28,7 @@ pub use crate::waiting_list::{
     queue_load, relief_capacity, target_capacity, target_mean_wait, target_queue_size,
     waiting_list_pressure,
 };
+pub use crate::workforce::{Workforce, YearRow, expected_rate, project};
 
 #[cfg(test)]
 mod calibrate_tests;
@@ -34,3 +36,5 @@ mod calibrate_tests;
 mod search_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod workforce_tests;

@@ -4,6 +4,93 @@ use expect_test::expect;
 
 use crate::support::run;
 
+/// Two clinics, half a year: small enough to plan in seconds.
+pub(crate) const SMALL: &str = r#"
+start = "2025-01-06"
+days = 182
+members = 20000
+
+[[clinic]]
+id = "north"
+member_share = 0.6
+clinicians = [4.0, 1.0, 1.0]
+
+[[clinic]]
+id = "south"
+time_zone = "America/New_York"
+member_share = 0.4
+clinicians = [3.0, 1.0, 1.0]
+"#;
+
+#[test]
+fn plan_staff_fits_a_ledger_and_projects() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("small.toml"), SMALL).unwrap();
+    let generated =
+        run(dir.path(), &["generate", "--scenario", "small.toml", "--out", "small.ndjson"]);
+    assert!(generated.starts_with("exit 0"), "{generated}");
+    let ingested = run(dir.path(), &["ingest", "--db", "l.db", "small.ndjson"]);
+    assert!(ingested.starts_with("exit 0"), "{ingested}");
+    let out = run(
+        dir.path(),
+        &[
+            "plan",
+            "staff",
+            "--from-db",
+            "l.db",
+            "--members",
+            "20000",
+            "--years",
+            "2",
+            "--growth",
+            "0.1",
+            "--write-scenario",
+            "fitted.toml",
+            "--format",
+            "json",
+        ],
+    );
+    let json = out.strip_prefix("exit 0\n").unwrap_or_else(|| panic!("{out}"));
+    let value: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(value["members"], 20000);
+    let fitted = &value["calibration"];
+    let per_year = fitted["requests_per_year"].as_f64().unwrap();
+    // 20,000 members at the default 100 initial requests per 1,000 a year.
+    assert!((per_year - 2000.0).abs() < 250.0, "{per_year}");
+    for p in value["provider_types"].as_array().unwrap() {
+        assert!(p["clinicians"].as_u64().unwrap() >= 2, "{p}");
+        assert!(!p["curves"].as_object().unwrap().is_empty(), "{p}");
+    }
+    let years = value["projection"].as_array().unwrap();
+    assert_eq!(years.len(), 3);
+    assert!((years[2]["members"].as_f64().unwrap() - 24_200.0).abs() < 1e-6);
+    // The fitted scenario is written, and plans again.
+    let fitted = std::fs::read_to_string(dir.path().join("fitted.toml")).unwrap();
+    assert!(fitted.contains("[[clinic]]") && fitted.contains("id = \"north\""), "{fitted}");
+    expect![[r#"
+        exit 2
+        error: the following required arguments were not provided:
+          <--scenario <FILE>|--from-db <DB>>
+
+        Usage: carequeue plan staff <--scenario <FILE>|--from-db <DB>>
+
+        For more information, try '--help'.
+    "#]]
+    .assert_eq(&run(dir.path(), &["plan", "staff"]));
+    expect![[r#"
+        exit 1
+        error: there is no ledger at missing.db
+    "#]].assert_eq(&run(dir.path(), &["plan", "staff", "--from-db", "missing.db"]));
+    // A ledger with nothing recorded by the moment asked.
+    expect![[r#"
+        exit 1
+        error: l.db holds no initial request recorded by 2020-01-01T00:00:00Z: nothing to fit
+    "#]].assert_eq(&run(
+        dir.path(),
+        &["plan", "staff", "--from-db", "l.db", "--as-of", "2020-01-01T00:00:00Z"],
+    ));
+}
+
 #[test]
 fn plan_queue_prints_the_closed_forms() {
     let dir = tempfile::tempdir().unwrap();
