@@ -80,12 +80,14 @@ fn plan_staff_fits_a_ledger_and_projects() {
     expect![[r#"
         exit 1
         error: there is no ledger at missing.db
-    "#]].assert_eq(&run(dir.path(), &["plan", "staff", "--from-db", "missing.db"]));
+    "#]]
+    .assert_eq(&run(dir.path(), &["plan", "staff", "--from-db", "missing.db"]));
     // A ledger with nothing recorded by the moment asked.
     expect![[r#"
         exit 1
         error: l.db holds no initial request recorded by 2020-01-01T00:00:00Z: nothing to fit
-    "#]].assert_eq(&run(
+    "#]]
+    .assert_eq(&run(
         dir.path(),
         &["plan", "staff", "--from-db", "l.db", "--as-of", "2020-01-01T00:00:00Z"],
     ));
