@@ -366,7 +366,18 @@ pub fn calibrate(events: &[&Event], end: Timestamp, members: Option<u32>) -> Cal
     notes.push("harm while waiting keeps its illustrative default".to_owned());
 
     // Slot supply, per clinician and week of the slot's start.
-    calibrate_slots(events, &clinicians, first, end, &mut scenario, &mut notes);
+    // Weeks from the Monday before the first request, in the first clinic's
+    // time zone, that end by the last event: whole weeks only.
+    let monday = start_date
+        .checked_sub(
+            jiff::Span::new().days(i64::from(start_date.weekday().to_monday_zero_offset())),
+        )
+        .unwrap_or(start_date);
+    let week_zero = first_zone
+        .to_ambiguous_timestamp(monday.to_datetime(jiff::civil::Time::midnight()))
+        .compatible()
+        .unwrap_or(first);
+    calibrate_slots(events, &clinicians, week_zero, end, &mut scenario, &mut notes);
     scenario.policy.group_when_short = group_offered > 0.0;
     scenario.policy.out_of_network_when_short =
         events.iter().any(|e| matches!(e.body, Body::ReferralOutOfNetwork(_)));
@@ -387,20 +398,22 @@ pub fn calibrate(events: &[&Event], end: Timestamp, members: Option<u32>) -> Cal
 fn calibrate_slots(
     events: &[&Event],
     clinicians: &HashMap<&str, (usize, Option<usize>, f64)>,
-    first: Timestamp,
+    week_zero: Timestamp,
     end: Timestamp,
     scenario: &mut Scenario,
     notes: &mut Vec<String>,
 ) {
+    const WEEK: i64 = 7 * 86_400;
+    let whole_weeks = (end - week_zero).as_secs().div_euclid(WEEK).max(0);
     // (clinician, week) → (individual, intake, group, group places)
     let mut weeks: BTreeMap<(&str, i64), [f64; 4]> = BTreeMap::new();
     for event in events {
         let Body::SlotPublished(s) = &event.body else { continue };
         let start = s.time.start().timestamp();
-        if start < first || start > end {
+        let week = (start - week_zero).as_secs().div_euclid(WEEK);
+        if start < week_zero || week >= whole_weeks {
             continue;
         }
-        let week = (start - first).as_secs().div_euclid(7 * 86_400);
         let entry = weeks.entry((s.clinician_id.as_str(), week)).or_default();
         match s.format {
             Format::Individual => {
@@ -419,7 +432,7 @@ fn calibrate_slots(
         notes.push("no published slots: the slot supply is the default".to_owned());
         return;
     }
-    let n_weeks = ((end - first).as_secs_f64() / (7.0 * DAY)).floor().max(1.0);
+    let n_weeks = (whole_weeks as f64).max(1.0);
     let mut per_type = [[0.0; 2]; 3]; // [sessions, intake] over full-time active weeks
     let mut active_weeks = [0.0; 3];
     let (mut full_time, mut active) = (0.0, 0.0);

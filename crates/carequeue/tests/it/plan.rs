@@ -64,9 +64,26 @@ fn plan_staff_fits_a_ledger_and_projects() {
     let years = value["projection"].as_array().unwrap();
     assert_eq!(years.len(), 3);
     assert!((years[2]["members"].as_f64().unwrap() - 24_200.0).abs() < 1e-6);
-    // The fitted scenario is written, and plans again.
-    let fitted = std::fs::read_to_string(dir.path().join("fitted.toml")).unwrap();
-    assert!(fitted.contains("[[clinic]]") && fitted.contains("id = \"north\""), "{fitted}");
+    // The fitted scenario is written; through the ledger, it recovers the
+    // generating scenario's (default) parameters within sampling error for
+    // about a thousand initial requests.
+    let text = std::fs::read_to_string(dir.path().join("fitted.toml")).unwrap();
+    let fitted = sim::Scenario::parse(&text, "fitted.toml").unwrap();
+    let known = sim::Scenario::parse(SMALL, "small.toml").unwrap();
+    let close = |what: &str, got: f64, want: f64, tolerance: f64| {
+        assert!((got - want).abs() <= tolerance, "{what}: fitted {got}, generated with {want}");
+    };
+    close("urgent share", fitted.demand.urgent_share, known.demand.urgent_share, 0.04);
+    close("therapy share", fitted.demand.provider_mix[0], known.demand.provider_mix[0], 0.05);
+    close("no-shows", fitted.patients.no_show_initial, known.patients.no_show_initial, 0.05);
+    let (f, k) = (&fitted.course, &known.course);
+    close("follow-ups", f.follow_up_probability, k.follow_up_probability, 0.06);
+    let (f, k) = (&fitted.clinician, &known.clinician);
+    close("sessions", f64::from(f.sessions_per_week), f64::from(k.sessions_per_week), 1.0);
+    close("intake share", f.intake_share, k.intake_share, 0.03);
+    let clinics: Vec<(&str, f64)> =
+        fitted.clinics.iter().map(|c| (c.id.as_str(), c.clinicians[0])).collect();
+    assert_eq!(clinics, [("north", 4.0), ("south", 3.0)]);
     expect![[r#"
         exit 2
         error: the following required arguments were not provided:
