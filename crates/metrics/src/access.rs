@@ -96,15 +96,93 @@ fn month(date: Date) -> String {
     format!("{:04}-{:02}", date.year(), date.month())
 }
 
-struct Slot {
-    clinic: String,
-    provider_type: ProviderType,
-    published: Timestamp,
-    start: Timestamp,
-    capacity: u32,
+pub(crate) struct Slot {
+    pub(crate) clinic: String,
+    pub(crate) provider_type: ProviderType,
+    pub(crate) published: Timestamp,
+    pub(crate) start: Timestamp,
+    pub(crate) capacity: u32,
     /// When it was withdrawn, and when each place was taken.
-    withdrawn: Option<Timestamp>,
-    taken: Vec<Timestamp>,
+    pub(crate) withdrawn: Option<Timestamp>,
+    pub(crate) taken: Vec<Timestamp>,
+}
+
+/// The end of local day `day`: the first moment of the next.
+fn end_of_day(tz: &TimeZone, day: Date, as_of: Timestamp) -> Timestamp {
+    tz.to_ambiguous_timestamp(
+        day.tomorrow().unwrap_or(day).to_datetime(jiff::civil::Time::midnight()),
+    )
+    .compatible()
+    .unwrap_or(as_of)
+}
+
+/// The third next available appointment of a group of slots, day by day
+/// from the first publication to `as_of`: at the end of each local day,
+/// the slots published, not withdrawn, not full and not yet begun, and the
+/// days from that day to the third earliest start. A sweep over the days
+/// with the open slots in an ordered set: a slot is open from its
+/// publication until it is withdrawn or its last place is taken.
+pub(crate) fn third_next(
+    group: &[&Slot],
+    tz: &TimeZone,
+    as_of: Timestamp,
+) -> Vec<(Date, Option<i32>)> {
+    let Some(first) = group.iter().map(|s| s.published).min() else { return Vec::new() };
+    // When each slot stops being open: withdrawn, or full.
+    let leave: Vec<Option<Timestamp>> = group
+        .iter()
+        .map(|s| {
+            let mut taken = s.taken.clone();
+            taken.sort();
+            let full = taken.get(s.capacity.max(1) as usize - 1).copied();
+            match (s.withdrawn, full) {
+                (Some(w), Some(f)) => Some(w.min(f)),
+                (w, f) => w.or(f),
+            }
+        })
+        .collect();
+    let mut by_published: Vec<usize> = (0..group.len()).collect();
+    by_published.sort_by_key(|i| group[*i].published);
+    let mut by_leave: Vec<usize> = (0..group.len()).filter(|i| leave[*i].is_some()).collect();
+    by_leave.sort_by_key(|i| leave[*i]);
+    let (mut next_published, mut next_leave) = (0, 0);
+    let mut open: std::collections::BTreeSet<(Timestamp, usize)> =
+        std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    let mut day = tz.to_datetime(first).date();
+    let last = tz.to_datetime(as_of).date();
+    while day <= last {
+        let end = end_of_day(tz, day, as_of);
+        while let Some(&i) = by_published.get(next_published) {
+            if group[i].published >= end {
+                break;
+            }
+            next_published += 1;
+            // A slot gone before this day's end is never open again.
+            if leave[i].is_none_or(|l| l >= end) {
+                open.insert((group[i].start, i));
+            }
+        }
+        while let Some(&i) = by_leave.get(next_leave) {
+            if leave[i].is_some_and(|l| l >= end) {
+                break;
+            }
+            next_leave += 1;
+            open.remove(&(group[i].start, i));
+        }
+        // Slots already begun are no one's next appointment again.
+        while open.first().is_some_and(|(start, _)| *start < end) {
+            open.pop_first();
+        }
+        let days =
+            open.iter().nth(2).map(|(start, _)| (tz.to_datetime(*start).date() - day).get_days());
+        out.push((day, days));
+        match day.tomorrow() {
+            Ok(next) => day = next,
+            Err(_) => break,
+        }
+    }
+    out
 }
 
 /// Computes the access measures from the events recorded by `as_of`
@@ -119,7 +197,7 @@ pub(crate) fn access(
         HashMap::default();
     let mut closed: HashMap<&str, Timestamp> = HashMap::default();
     let mut booked_at: HashMap<&str, Timestamp> = HashMap::default();
-    let mut slots: BTreeMap<&str, Slot> = BTreeMap::new();
+    let mut slots: HashMap<&str, Slot> = HashMap::default();
     for event in events {
         let at = event.occurred_at.timestamp();
         match &event.body {
@@ -184,46 +262,19 @@ pub(crate) fn access(
     let mut third_next_available = Vec::new();
     for ((clinic, provider_type), group) in by_key {
         let tz = zone(&clinic);
-        let Some(first) = group.iter().map(|s| s.published).min() else { continue };
-        let mut day = tz.to_datetime(first).date();
-        let last = tz.to_datetime(as_of).date();
-        while day <= last {
-            let end_of_day = tz
-                .to_ambiguous_timestamp(
-                    day.tomorrow().unwrap_or(day).to_datetime(jiff::civil::Time::midnight()),
-                )
-                .compatible()
-                .unwrap_or(as_of);
-            let mut open: Vec<Timestamp> = group
-                .iter()
-                .filter(|s| s.published < end_of_day && s.start >= end_of_day)
-                .filter(|s| s.withdrawn.is_none_or(|w| w >= end_of_day))
-                .filter(|s| {
-                    (s.taken.iter().filter(|t| **t < end_of_day).count() as u32) < s.capacity
-                })
-                .map(|s| s.start)
-                .collect();
-            open.sort();
-            let days = open.get(2).map(|start| {
-                let date = tz.to_datetime(*start).date();
-                (date - day).get_days()
-            });
+        for (date, days) in third_next(&group, &tz, as_of) {
             third_next_available.push(TnaRow {
                 clinic: clinic.clone(),
                 provider_type: provider_type.to_owned(),
-                date: day,
+                date,
                 days,
             });
-            match day.tomorrow() {
-                Ok(next) => day = next,
-                Err(_) => break,
-            }
         }
     }
 
     // Open requests by age: not closed by as-of, and never attended.
     let mut attended_requests: HashMap<&str, ()> = HashMap::default();
-    let mut visits: BTreeMap<(&str, &str), Vec<(Timestamp, &str)>> = BTreeMap::new();
+    let mut visits: HashMap<(&str, &str), Vec<(Timestamp, &str)>> = HashMap::default();
     let mut shares: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
     for event in events {
         match &event.body {

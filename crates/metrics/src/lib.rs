@@ -72,8 +72,11 @@ pub fn report(
     }
     let zone =
         |clinic: &str| zones.get(clinic).cloned().unwrap_or_else(|| rule_set.time_zone.clone());
-    let (rows, late_extensions) = report::compliance(&events, rule_set, as_of, by);
-    let (by_month, _) = report::compliance(&events, rule_set, as_of, &[GroupBy::Month]);
+    let (tables, late_extensions) =
+        report::compliance(&events, rule_set, as_of, &[by, &[GroupBy::Month]]);
+    let mut tables = tables.into_iter();
+    let rows = tables.next().unwrap_or_default();
+    let by_month = tables.next().unwrap_or_default();
     let access = access::access(&events, as_of, &zone);
     let integrity =
         integrity::integrity(entries, &access.third_next_available, late_extensions, chain, &zone);

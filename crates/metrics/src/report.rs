@@ -199,15 +199,44 @@ fn wait(start: Timestamp, end: Option<Timestamp>, censor: Timestamp) -> Wait {
     }
 }
 
-/// Builds the compliance table of a report.
-/// Builds the compliance table of a report, and lists the extensions
-/// recorded after their deadline.
+/// What one verdict adds to its group's row.
+struct Contribution {
+    standard: usize,
+    outcome: usize,
+    offer: Wait,
+    offer_business: Wait,
+    attended: Wait,
+    extension: bool,
+    group_for_individual: bool,
+    declines_patient_preference: u64,
+    out_of_network: u64,
+    harm_while_waiting: u64,
+}
+
+impl Accum {
+    fn add(&mut self, c: &Contribution) {
+        self.requests += 1;
+        self.counts[c.outcome] += 1;
+        self.offer_days.push(c.offer);
+        self.offer_business_days.push(c.offer_business);
+        self.attended_days.push(c.attended);
+        self.extensions += u64::from(c.extension);
+        self.group_for_individual += u64::from(c.group_for_individual);
+        self.declines_patient_preference += c.declines_patient_preference;
+        self.out_of_network += c.out_of_network;
+        self.harm_while_waiting += c.harm_while_waiting;
+    }
+}
+
+/// Builds the compliance table of a report once for each grouping (one
+/// pass over the requests), and lists the extensions recorded after their
+/// deadline.
 pub(crate) fn compliance(
     events: &[&Event],
     rule_set: &RuleSet,
     as_of: Timestamp,
-    by: &[GroupBy],
-) -> (Vec<Row>, Vec<String>) {
+    groupings: &[&[GroupBy]],
+) -> (Vec<Vec<Row>>, Vec<String>) {
     let mut clinics: HashMap<&str, Clinic> = HashMap::default();
     for event in events {
         if let Body::ClinicRegistered(c) = &event.body {
@@ -218,7 +247,9 @@ pub(crate) fn compliance(
     }
     let unregistered =
         Clinic { time_zone: rule_set.time_zone.clone(), network: "(unregistered)".to_owned() };
-    let mut groups: BTreeMap<(Vec<String>, usize), Accum> = BTreeMap::new();
+    // Accumulated in hash maps, ordered by group then standard at the end.
+    let mut groups: Vec<HashMap<(Vec<String>, usize), Accum>> =
+        groupings.iter().map(|_| HashMap::default()).collect();
     let mut verdicts: Vec<Verdict<'_, '_>> = Vec::new();
     let mut problems = Vec::new();
     let mut late_extensions = Vec::new();
@@ -232,19 +263,18 @@ pub(crate) fn compliance(
         }
         let facts = request_facts(&history);
         let opened = history.opened.occurred_at.timestamp();
-        let keys: Vec<String> = by
-            .iter()
-            .map(|group| match group {
-                GroupBy::Clinic => clinic_id.to_owned(),
-                GroupBy::Network => clinic.network.clone(),
-                GroupBy::ProviderType => history.request.provider_type.as_str().to_owned(),
-                GroupBy::Urgency => facts.urgency.as_str().to_owned(),
-                GroupBy::Month => {
-                    let date = clinic.time_zone.to_datetime(opened).date();
-                    format!("{:04}-{:02}", date.year(), date.month())
-                }
-            })
-            .collect();
+        let key = |group: &GroupBy| match group {
+            GroupBy::Clinic => clinic_id.to_owned(),
+            GroupBy::Network => clinic.network.clone(),
+            GroupBy::ProviderType => history.request.provider_type.as_str().to_owned(),
+            GroupBy::Urgency => facts.urgency.as_str().to_owned(),
+            GroupBy::Month => {
+                let date = clinic.time_zone.to_datetime(opened).date();
+                format!("{:04}-{:02}", date.year(), date.month())
+            }
+        };
+        let keys: Vec<Vec<String>> =
+            groupings.iter().map(|by| by.iter().map(key).collect()).collect();
         for verdict in &verdicts {
             if verdict.reasons.contains(Reasons::LATE_EXTENSION) {
                 for event in &history.events {
@@ -255,20 +285,11 @@ pub(crate) fn compliance(
                     }
                 }
             }
-            let standard_idx = rule_set
-                .standards
-                .iter()
-                .position(|s| std::ptr::eq(s, verdict.standard))
-                .unwrap_or(0);
-            let accum = groups.entry((keys.clone(), standard_idx)).or_default();
-            accum.requests += 1;
-            accum.counts[outcome_index(verdict.outcome)] += 1;
             let start = verdict.clock_start.timestamp();
             let censor = facts.closed_at.map_or(as_of, |closed| closed.min(as_of));
             // The earliest date offered is known once the offer is recorded,
             // even when that date is still ahead.
             let offer = verdict.first_offer_at.map(|i| i.timestamp());
-            accum.offer_days.push(wait(start, offer, censor));
             let calendar = verdict.standard.calendar;
             let local = |t: Timestamp| clinic.time_zone.to_datetime(t).date();
             let business = |end: Timestamp| {
@@ -276,26 +297,46 @@ pub(crate) fn compliance(
                     .business_days_between(local(start), local(end))
                     .map_or(f64::NAN, |n| n as f64)
             };
-            accum.offer_business_days.push(match offer {
-                Some(end) => Wait { length: business(end), ended: true },
-                None => Wait { length: business(censor.max(start)), ended: false },
-            });
             let attended = verdict.first_attended_at.map(|i| i.timestamp()).filter(|t| *t <= as_of);
-            accum.attended_days.push(wait(start, attended, censor));
-            if verdict.reasons.contains(Reasons::EXTENSION) {
-                accum.extensions += 1;
-            }
-            if verdict.reasons.contains(Reasons::GROUP_FOR_INDIVIDUAL) {
-                accum.group_for_individual += 1;
-            }
-            accum.declines_patient_preference += facts.declines_patient_preference;
-            accum.out_of_network += facts.out_of_network;
             let visit = attended.unwrap_or(Timestamp::MAX);
-            accum.harm_while_waiting +=
-                facts.harm.iter().filter(|h| **h >= start && **h < visit).count() as u64;
+            let contribution = Contribution {
+                standard: rule_set
+                    .standards
+                    .iter()
+                    .position(|s| std::ptr::eq(s, verdict.standard))
+                    .unwrap_or(0),
+                outcome: outcome_index(verdict.outcome),
+                offer: wait(start, offer, censor),
+                offer_business: match offer {
+                    Some(end) => Wait { length: business(end), ended: true },
+                    None => Wait { length: business(censor.max(start)), ended: false },
+                },
+                attended: wait(start, attended, censor),
+                extension: verdict.reasons.contains(Reasons::EXTENSION),
+                group_for_individual: verdict.reasons.contains(Reasons::GROUP_FOR_INDIVIDUAL),
+                declines_patient_preference: facts.declines_patient_preference,
+                out_of_network: facts.out_of_network,
+                harm_while_waiting: facts
+                    .harm
+                    .iter()
+                    .filter(|h| **h >= start && **h < visit)
+                    .count() as u64,
+            };
+            for (groups, keys) in groups.iter_mut().zip(&keys) {
+                groups.entry((keys.clone(), contribution.standard)).or_default().add(&contribution);
+            }
         }
     }
-    let rows = groups
+    let tables = groups.into_iter().map(|groups| rows(groups, rule_set)).collect();
+    late_extensions.sort();
+    late_extensions.dedup();
+    (tables, late_extensions)
+}
+
+/// The rows of one grouping's accumulators, by group then standard.
+fn rows(groups: HashMap<(Vec<String>, usize), Accum>, rule_set: &RuleSet) -> Vec<Row> {
+    let groups: BTreeMap<(Vec<String>, usize), Accum> = groups.into_iter().collect();
+    groups
         .into_iter()
         .map(|((keys, standard_idx), mut a)| {
             let standard = &rule_set.standards[standard_idx];
@@ -339,8 +380,5 @@ pub(crate) fn compliance(
                 wait_histogram,
             }
         })
-        .collect();
-    late_extensions.sort();
-    late_extensions.dedup();
-    (rows, late_extensions)
+        .collect()
 }

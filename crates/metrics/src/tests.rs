@@ -184,3 +184,68 @@ proptest! {
         }
     }
 }
+
+/// The third next available by its definition, day by day over every slot:
+/// the reference for the sweep.
+fn third_next_by_definition(
+    group: &[&crate::access::Slot],
+    tz: &jiff::tz::TimeZone,
+    as_of: Timestamp,
+) -> Vec<(jiff::civil::Date, Option<i32>)> {
+    let Some(first) = group.iter().map(|s| s.published).min() else { return Vec::new() };
+    let mut out = Vec::new();
+    let mut day = tz.to_datetime(first).date();
+    while day <= tz.to_datetime(as_of).date() {
+        let end = tz
+            .to_ambiguous_timestamp(
+                day.tomorrow().unwrap().to_datetime(jiff::civil::Time::midnight()),
+            )
+            .compatible()
+            .unwrap();
+        let mut open: Vec<Timestamp> = group
+            .iter()
+            .filter(|s| s.published < end && s.start >= end)
+            .filter(|s| s.withdrawn.is_none_or(|w| w >= end))
+            .filter(|s| (s.taken.iter().filter(|t| **t < end).count() as u32) < s.capacity)
+            .map(|s| s.start)
+            .collect();
+        open.sort();
+        out.push((day, open.get(2).map(|start| (tz.to_datetime(*start).date() - day).get_days())));
+        day = day.tomorrow().unwrap();
+    }
+    out
+}
+
+proptest! {
+    #[test]
+    fn the_third_next_sweep_agrees_with_the_definition(
+        slots in proptest::collection::vec(
+            (0i64..40 * 24, 0i64..60 * 24, 1u32..4, proptest::option::of(0i64..60 * 24),
+             proptest::collection::vec(0i64..60 * 24, 0..5)),
+            0..40,
+        ),
+    ) {
+        // Hours from 2024-02-25, across the change to daylight time.
+        let base: Timestamp = "2024-02-25T08:00:00Z".parse().unwrap();
+        let at = |hours: i64| base + jiff::SignedDuration::from_hours(hours);
+        let slots: Vec<crate::access::Slot> = slots
+            .into_iter()
+            .map(|(published, start, capacity, withdrawn, taken)| crate::access::Slot {
+                clinic: "c".to_owned(),
+                provider_type: events::ProviderType::Psychiatrist,
+                published: at(published),
+                start: at(published + start),
+                capacity,
+                withdrawn: withdrawn.map(at),
+                taken: taken.into_iter().map(at).collect(),
+            })
+            .collect();
+        let group: Vec<&crate::access::Slot> = slots.iter().collect();
+        let tz = jiff::tz::TimeZone::get("America/Los_Angeles").unwrap();
+        let as_of = at(50 * 24);
+        prop_assert_eq!(
+            crate::access::third_next(&group, &tz, as_of),
+            third_next_by_definition(&group, &tz, as_of)
+        );
+    }
+}
