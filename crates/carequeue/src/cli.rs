@@ -38,7 +38,8 @@ pub(crate) enum Command {
     Generate(GenerateArgs),
     /// Simulate a medium-sized plan into a fresh ledger here, and report on it.
     Demo(DemoArgs),
-    /// Plan staffing: closed forms for one queue or a waiting list.
+    /// Plan staffing: closed forms for one queue or a waiting list, and the
+    /// fewest clinicians that meet every standard, now and as the plan grows.
     Plan(PlanArgs),
 }
 
@@ -97,6 +98,10 @@ pub(crate) struct StaffArgs {
     /// The shares of sessions kept for intake to try.
     #[arg(long, value_name = "S", value_delimiter = ',', default_values_t = [0.15, 0.2, 0.3])]
     pub(crate) intake_shares: Vec<f64>,
+    /// Days simulated before the plan's first day and not judged, so that
+    /// caseloads have filled (courses last about 80 days by default).
+    #[arg(long, value_name = "D", default_value_t = 91)]
+    pub(crate) warm_up_days: u32,
     /// Years to project (0: none). Default: 0, or 1 with --from-db.
     #[arg(long, value_name = "N")]
     pub(crate) years: Option<u32>,

@@ -75,7 +75,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<Outcome> {
         let _ = std::fs::remove_file(format!("{LEDGER}{suffix}"));
     }
     // The events are stored as a live feed would have stored them: a batch
-    // a week, recorded at the end of its week, so that `--as-of` can look
+    // a week, recorded at the moment of its last event, so that `--as-of` can look
     // at any moment of the simulated year.
     let ledger = Ledger::open(LEDGER)?;
     let weeks = events.chunk_by({

@@ -1,4 +1,5 @@
-//! `carequeue plan`: closed forms for one queue or a waiting list.
+//! `carequeue plan`: closed forms for one queue or a waiting list, and the
+//! staffing search with calibration and the workforce projection.
 
 use std::io::{self, Write};
 
@@ -297,12 +298,17 @@ fn staff_cmd(args: &StaffArgs) -> Result<Outcome> {
         (None, Some(db)) => {
             let fitted =
                 fit_from_db(db, args.as_of.unwrap_or_else(jiff::Timestamp::now), args.members)?;
-            (fitted.calibration.scenario.clone(), Some(fitted))
+            // What was fitted is checked as a scenario file would be.
+            let text = fitted.calibration.scenario.to_toml()?;
+            let scenario = sim::Scenario::parse(&text, "the fitted scenario").map_err(|e| {
+                anyhow::format_err!("{e} (write it with --write-scenario to see it)")
+            })?;
+            (scenario, Some(fitted))
         }
         (None, None) => unreachable!("clap requires --scenario or --from-db"),
     };
     if let Some(path) = &args.write_scenario {
-        std::fs::write(path, scenario.to_toml())
+        std::fs::write(path, scenario.to_toml()?)
             .map_err(|e| anyhow::format_err!("cannot write {}: {e}", path.display()))?;
     }
     if args.format == PlanFormat::Html && args.out.is_none() {
@@ -317,6 +323,7 @@ fn staff_cmd(args: &StaffArgs) -> Result<Outcome> {
         replications: args.replications,
         seed: args.seed,
         intake_shares: args.intake_shares.clone(),
+        warm_up_days: args.warm_up_days,
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     let started = std::time::Instant::now();
@@ -341,8 +348,14 @@ fn staff_cmd(args: &StaffArgs) -> Result<Outcome> {
     // Growth and workforce.
     let years = args.years.unwrap_or(if fitted.is_some() { 1 } else { 0 });
     let (workforce, projection, expected) = if years > 0 {
+        let growth = args.growth.or(fitted.as_ref().and_then(|f| f.growth)).unwrap_or(0.0);
+        if !(growth.is_finite() && growth > -0.9 && growth < 10.0) {
+            anyhow::bail!(
+                "--growth: expected a yearly growth above -0.9 and below 10, found {growth}"
+            );
+        }
         let workforce = planner::Workforce {
-            growth: args.growth.or(fitted.as_ref().and_then(|f| f.growth)).unwrap_or(0.0),
+            growth,
             attrition: per_type("attrition", &args.attrition, [0.15; 3])?,
             hires_per_year: per_type(
                 "hires-per-year",
@@ -353,16 +366,19 @@ fn staff_cmd(args: &StaffArgs) -> Result<Outcome> {
             trainees_per_year: per_type("trainees-per-year", &args.trainees_per_year, [0.0; 3])?,
         };
         let strictest = targets.iter().copied().fold(0.0, f64::max);
-        let base: [u32; 3] = std::array::from_fn(|p| {
-            planner::closed_form_start(&scenario, answer.intake_shares[p], strictest)[p]
-        });
+        let base = answer.start;
+        let today = f64::from(scenario.members);
+        // The answer scaled by the closed forms (in proportion to the
+        // members, should they fail for some membership).
         let needed = |members: f64| -> [f64; 3] {
             let mut grown = scenario.clone();
             grown.members = members.round().clamp(1.0, f64::from(u32::MAX)) as u32;
             std::array::from_fn(|p| {
-                let closed =
-                    planner::closed_form_start(&grown, answer.intake_shares[p], strictest)[p];
-                f64::from(answer.staff[p]) * f64::from(closed) / f64::from(base[p].max(1))
+                let scale = planner::closed_form_start(&grown, answer.intake_shares[p], strictest)
+                    .map_or(members / today, |closed| {
+                        f64::from(closed[p]) / f64::from(base[p].max(1))
+                    });
+                f64::from(answer.staff[p]) * scale
             })
         };
         let projection =

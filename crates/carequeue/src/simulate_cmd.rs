@@ -6,7 +6,6 @@ use std::time::Instant;
 use std::path::Path;
 
 use anyhow::{Context, Result, format_err};
-use metrics::Entry;
 use rules::RuleSet;
 use sim::{ClinicRun, QueueModel, Scenario};
 
@@ -30,27 +29,27 @@ pub(crate) fn load_scenario(path: &Path) -> Result<Scenario> {
     Ok(Scenario::parse(&text, &path.display().to_string())?)
 }
 
-/// A run's events as the reports read them, all recorded at the run's end.
-pub(crate) fn entries(run: &ClinicRun<'_>) -> Vec<Entry> {
-    let mut entries = Vec::with_capacity(run.len());
-    for chunk in run.chunks(1 << 16) {
-        entries.extend(chunk.into_iter().map(|event| Entry {
-            event,
-            recorded_at: run.end,
-            voided_by: None,
-        }));
-    }
-    entries
-}
-
 /// One standard's result in one run: its id, compliance rate and requests.
 pub(crate) type Rate = (String, Option<f64>, u64);
 
-/// The compliance rate per standard of one simulated run.
+/// The compliance rate per standard of one simulated run: the verdicts of
+/// `rules::evaluate`, counted as the reports count them (the simulator's
+/// requests are all of the three planned provider types).
 pub(crate) fn rates(run: &ClinicRun<'_>, rule_set: &RuleSet) -> Vec<Rate> {
-    let entries = entries(run);
-    let report = metrics::report(&entries, rule_set, run.end, &[], None);
-    report.rows.iter().map(|row| (row.standard.clone(), row.rate, row.requests)).collect()
+    planner::compliance_by_type(run, rule_set, run.start)
+        .into_iter()
+        .zip(&rule_set.standards)
+        .filter(|(by_type, _)| by_type.iter().any(|c| c.requests > 0))
+        .map(|(by_type, standard)| {
+            let total = by_type.iter().fold(planner::Counts::default(), |a, c| planner::Counts {
+                requests: a.requests + c.requests,
+                met: a.met + c.met,
+                missed: a.missed + c.missed,
+                open_overdue: a.open_overdue + c.open_overdue,
+            });
+            (standard.id.clone(), total.rate(), total.requests)
+        })
+        .collect()
 }
 
 fn run_scenario(args: &SimulateArgs, path: &Path) -> Result<Outcome> {
@@ -93,11 +92,7 @@ fn run_scenario(args: &SimulateArgs, path: &Path) -> Result<Outcome> {
             })
             .sum::<u64>()
             / results.len() as u64;
-        let k = values.len() as f64;
-        let mean = values.iter().sum::<f64>() / k;
-        let sd =
-            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (k - 1.0).max(1.0)).sqrt();
-        let half = student_t_975(values.len() - 1) * sd / k.sqrt();
+        let (mean, half) = planner::mean_and_half_width(&values);
         writeln!(
             out,
             "{:<22} {:>10} {:>9.1}% {:>10.1} pp",
@@ -109,16 +104,6 @@ fn run_scenario(args: &SimulateArgs, path: &Path) -> Result<Outcome> {
     }
     writeln!(out, "{seconds:.1} s; {:.0} simulated events/s", n_events as f64 / seconds)?;
     Ok(Outcome::Success)
-}
-
-/// Student's t at 0.975 for `df` degrees of freedom.
-fn student_t_975(df: usize) -> f64 {
-    const TABLE: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-        2.052, 2.048, 2.045, 2.042,
-    ];
-    TABLE.get(df.saturating_sub(1)).copied().unwrap_or(1.96)
 }
 
 /// `carequeue generate`.
@@ -241,6 +226,22 @@ fn run_queue(args: &QueueArgs) -> Result<Outcome> {
 
 #[cfg(test)]
 mod tests {
+    use metrics::Entry;
+    use sim::ClinicRun;
+
+    /// A run's events as the reports read them, all recorded at the run's end.
+    fn entries(run: &ClinicRun<'_>) -> Vec<Entry> {
+        let mut entries = Vec::with_capacity(run.len());
+        for chunk in run.chunks(1 << 16) {
+            entries.extend(chunk.into_iter().map(|event| Entry {
+                event,
+                recorded_at: run.end,
+                voided_by: None,
+            }));
+        }
+        entries
+    }
+
     use metrics::GroupBy;
 
     /// Three clinics alike but for one thing each: `short` has five ninths
@@ -274,7 +275,7 @@ urgent_carve_out = 0
     fn the_model_shows_what_a_clinic_manager_would_recognise() {
         let scenario = sim::Scenario::parse(CONTRAST, "contrast.toml").unwrap();
         let run = sim::run_clinics(&scenario, 1, 0);
-        let entries = super::entries(&run);
+        let entries = entries(&run);
         let rule_set = rules::RuleSet::shipped("ca-dmhc").unwrap();
         let report = metrics::report(&entries, &rule_set, run.end, &[GroupBy::Clinic], None);
         let row = |clinic: &str, standard: &str| {

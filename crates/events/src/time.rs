@@ -83,8 +83,23 @@ impl fmt::Display for Instant {
         let local = self.offset.to_datetime(self.timestamp);
         let year = i32::from(local.year());
         if !(0..=9999).contains(&year) {
-            // Not reachable from parsed events (years 1900 to 2199).
-            return write!(f, "{year}-{:02}-{:02}", local.month(), local.day());
+            // Not reachable from parsed events (years 1900 to 2199): the
+            // same form, written the slow way.
+            let seconds = self.offset.seconds();
+            let sign = if seconds < 0 { '-' } else { '+' };
+            let minutes = seconds.abs() / 60;
+            return write!(
+                f,
+                "{year}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}{sign}{:02}:{:02}",
+                local.month(),
+                local.day(),
+                local.hour(),
+                local.minute(),
+                local.second(),
+                local.subsec_nanosecond(),
+                minutes / 60,
+                minutes % 60
+            );
         }
         let mut buf = [0u8; 40];
         digits(&mut buf[..4], year.unsigned_abs());

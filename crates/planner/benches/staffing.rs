@@ -41,7 +41,7 @@ fn main() {
     let run = sim::run_clinics(&scenario, 1, 0);
     let model = clock.elapsed().as_secs_f64();
     let clock = Clock::now();
-    let counts = planner::compliance_by_type(&run, &rule_set);
+    let counts = planner::compliance_by_type(&run, &rule_set, run.start);
     let judged = clock.elapsed().as_secs_f64();
     std::hint::black_box(counts);
     println!(
@@ -57,6 +57,7 @@ fn main() {
         replications,
         seed: 1,
         intake_shares: vec![0.15, 0.2, 0.3],
+        warm_up_days: 91,
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     let clock = Clock::now();

@@ -9,8 +9,7 @@
 use std::collections::BTreeMap;
 
 use events::{
-    Body, CancelledBy, CloseReason, DeclineReason, Event, Format, ProviderType, RequestedFormat,
-    Urgency, Visit,
+    Body, CancelledBy, CloseReason, DeclineReason, Event, Format, RequestedFormat, Urgency, Visit,
 };
 use foldhash::{HashMap, HashSet};
 use jiff::Timestamp;
@@ -30,9 +29,7 @@ pub struct Calibration {
     pub notes: Vec<String>,
 }
 
-fn type_index(provider: ProviderType) -> Option<usize> {
-    crate::PROVIDER_TYPES.iter().position(|p| *p == provider)
-}
+use crate::staffing::type_index;
 
 struct Request {
     clinic: usize,
@@ -111,10 +108,18 @@ pub fn calibrate(events: &[&Event], end: Timestamp, members: Option<u32>) -> Cal
             _ => {}
         }
     }
-    for (clinic, provider, fte) in clinicians.values() {
-        if let Some(p) = provider {
-            clinics[*clinic].0.clinicians[*p] += fte;
+    // Summed in thousandths, in the order of the ids, so that the totals
+    // are exact and the same on every run.
+    let mut thousandths = vec![[0u64; 3]; clinics.len()];
+    let mut ids: Vec<&&str> = clinicians.keys().collect();
+    ids.sort();
+    for id in ids {
+        if let Some(&(clinic, Some(p), fte)) = clinicians.get(*id) {
+            thousandths[clinic][p] += (fte * 1000.0).round() as u64;
         }
+    }
+    for ((clinic, _), sums) in clinics.iter_mut().zip(&thousandths) {
+        clinic.clinicians = sums.map(|t| t as f64 / 1000.0);
     }
 
     // Requests and what happened to them.
@@ -273,7 +278,13 @@ pub fn calibrate(events: &[&Event], end: Timestamp, members: Option<u32>) -> Cal
         scenario.demand.weekday_weights = weekdays.map(|n| n / mean_weekday);
     }
     if span_days >= 350.0 {
-        // The first harmonic of the monthly counts, peaking in January.
+        // The first harmonic of the monthly rates (counts per day of the
+        // month), peaking in January.
+        const DAYS: [f64; 12] =
+            [31.0, 28.25, 31.0, 30.0, 31.0, 30.0, 31.0, 31.0, 30.0, 31.0, 30.0, 31.0];
+        for (count, days) in months.iter_mut().zip(DAYS) {
+            *count /= days;
+        }
         let mean_month = months.iter().sum::<f64>() / 12.0;
         let amplitude = months
             .iter()
@@ -315,7 +326,7 @@ pub fn calibrate(events: &[&Event], end: Timestamp, members: Option<u32>) -> Cal
     let again = ratio(visits[1][1], visits[1][0], f64::NAN);
     if again.is_finite() && again < 1.0 {
         // Follow-ups after the first visit are geometric: mean 1/(1 − q).
-        c.mean_visits = (1.0 + 1.0 / (1.0 - again)).min(60.0);
+        c.mean_visits = (1.0 + 1.0 / (1.0 - again)).clamp(2.0, 60.0);
     }
     // The cadence: a return visit can be booked from cadence − 3 days
     // after the visit before, and is mostly offered soon after; the 10th
@@ -434,21 +445,21 @@ fn calibrate_slots(
     }
     let n_weeks = (whole_weeks as f64).max(1.0);
     let mut per_type = [[0.0; 2]; 3]; // [sessions, intake] over full-time active weeks
-    let mut active_weeks = [0.0; 3];
     let (mut full_time, mut active) = (0.0, 0.0);
     let (mut group_sessions, mut group_weeks, mut places) = (0.0, 0.0, 0.0);
     let mut last = None;
-    let mut clinician_weeks = 0.0;
+    // Clinicians of a planned type with a slot, and their weeks with one.
+    let (mut seen, mut seen_weeks) = (0.0, 0.0);
     for ((clinician, _), [individual, intake, group, group_places]) in &weeks {
         let Some(&(_, Some(p), fte)) = clinicians.get(clinician) else { continue };
         if last != Some(*clinician) {
             last = Some(*clinician);
-            clinician_weeks += 1.0;
+            seen += 1.0;
         }
+        seen_weeks += 1.0;
         if fte >= 0.999 {
             per_type[p][0] += individual;
             per_type[p][1] += intake;
-            active_weeks[p] += 1.0;
             full_time += individual;
             active += 1.0;
         }
@@ -475,7 +486,6 @@ fn calibrate_slots(
         template.group_capacity = (places / group_sessions).round().max(1.0) as u32;
     }
     // Weeks without a slot are leave, counted over the clinicians seen.
-    let total_active: f64 = weeks.len() as f64;
-    let leave_share = 1.0 - ratio(total_active, clinician_weeks * n_weeks, 1.0);
+    let leave_share = 1.0 - ratio(seen_weeks, seen * n_weeks, 1.0);
     template.leave_weeks = (leave_share.max(0.0) * 52.0).round() as u32;
 }

@@ -151,6 +151,6 @@ fn calibration_recovers_the_generating_parameters() {
     let bad: Vec<_> = rows.iter().filter(|(_, k, f, tol)| (k - f).abs() > *tol + 1e-9).collect();
     assert!(bad.is_empty(), "outside tolerance: {bad:?}\n{table}");
     // The fitted scenario is a valid scenario file.
-    let text = fitted.scenario.to_toml();
+    let text = fitted.scenario.to_toml().unwrap();
     assert_eq!(Scenario::parse(&text, "fitted.toml").unwrap(), fitted.scenario);
 }

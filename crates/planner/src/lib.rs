@@ -22,7 +22,7 @@ pub use crate::search::fewest_each;
 pub use crate::staffing::{
     Answer, Counts, Estimate, Evaluation, PROVIDER_TYPES, Question, closed_form_start,
     compliance_by_type, evaluate_staffing, mean_and_half_width, search, student_t_975,
-    with_staffing,
+    with_staffing, with_warm_up,
 };
 pub use crate::waiting_list::{
     queue_load, relief_capacity, target_capacity, target_mean_wait, target_queue_size,

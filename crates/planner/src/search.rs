@@ -37,7 +37,8 @@ pub fn fewest_each<const N: usize>(
                     if candidate[p] <= floor {
                         lo[p] = Some(floor);
                     } else {
-                        candidate[p] = (candidate[p] - candidate[p] / 3).max(floor);
+                        // A third less, and at least one.
+                        candidate[p] = (candidate[p] - (candidate[p] / 3).max(1)).max(floor);
                     }
                 }
             } else {
@@ -48,7 +49,9 @@ pub fn fewest_each<const N: usize>(
                     } else if candidate[p] >= limit[p] {
                         return Err(Error::Unreachable { limit: limit[p] });
                     } else {
-                        candidate[p] = (candidate[p] + candidate[p].div_ceil(2)).min(limit[p]);
+                        // Half as many again, and at least one more.
+                        candidate[p] =
+                            (candidate[p] + candidate[p].div_ceil(2).max(1)).min(limit[p]);
                     }
                 }
             }

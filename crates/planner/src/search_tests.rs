@@ -86,7 +86,7 @@ fn judging_a_run_request_by_request_agrees_with_assembling_its_events() {
     let scenario = Scenario::parse(SMALL, "small.toml").unwrap();
     let rule_set = RuleSet::shipped("ca-dmhc").unwrap();
     let run = sim::run_clinics(&scenario, 4, 0);
-    let counts = compliance_by_type(&run, &rule_set);
+    let counts = compliance_by_type(&run, &rule_set, run.start);
     // The reference: every event, grouped by `rules::assemble`.
     let events = run.events();
     let zone = |clinic: &str| {
@@ -120,6 +120,7 @@ fn the_staffing_search_answers_with_the_fewest_that_meet() {
         replications: 4,
         seed: 2,
         intake_shares: vec![0.2, 0.3],
+        warm_up_days: 28,
         threads: 2,
     };
     let answer = search(&question, &mut |_| {}).unwrap();
@@ -137,4 +138,18 @@ fn the_staffing_search_answers_with_the_fewest_that_meet() {
     }
     // Deterministic: the same question, the same answer.
     assert_eq!(search(&question, &mut |_| {}).unwrap(), answer);
+}
+
+#[test]
+fn the_search_ends_near_the_floor() {
+    // One clinic (floor 1): a kind that meets at 2 must still shrink to 1,
+    // and a start of 0 must grow.
+    let meets_from = [1u32, 2, 3];
+    let decide = |staff: [u32; 3], _: [bool; 3]| std::array::from_fn(|k| staff[k] >= meets_from[k]);
+    for start in [[2, 2, 2], [3, 3, 3], [0, 0, 0], [1, 1, 1]] {
+        let found = fewest_each(start, 1, [true; 3], true, |_| 1, decide).unwrap();
+        assert_eq!(found, [Some(1), Some(2), Some(3)], "from {start:?}");
+    }
+    let found = fewest_each([0, 0, 0], 0, [true; 3], true, |_| 1, decide).unwrap();
+    assert_eq!(found, [Some(1), Some(2), Some(3)]);
 }

@@ -23,6 +23,7 @@
 //! with every replication.
 
 use events::{Event, ProviderType};
+use jiff::Timestamp;
 use rules::{History, Outcome, RuleSet, Verdict, evaluate};
 use sim::{ClinicRun, Scenario};
 
@@ -32,7 +33,7 @@ use crate::{Error, fewest_each};
 pub const PROVIDER_TYPES: [ProviderType; 3] =
     [ProviderType::NonPhysicianMh, ProviderType::Psychiatrist, ProviderType::Sud];
 
-fn type_index(provider: ProviderType) -> Option<usize> {
+pub(crate) fn type_index(provider: ProviderType) -> Option<usize> {
     PROVIDER_TYPES.iter().position(|p| *p == provider)
 }
 
@@ -58,13 +59,21 @@ impl Counts {
 }
 
 /// The verdicts of a simulated run, by standard (rule-set order) and
-/// provider type, as of the run's end: each request's history is judged
-/// by `rules::evaluate`, as real ledgers are, one request at a time.
-pub fn compliance_by_type(run: &ClinicRun<'_>, rule_set: &RuleSet) -> Vec<[Counts; 3]> {
+/// provider type, as of the run's end, for the requests opened from
+/// `judged_from` on: each request's history is judged by
+/// `rules::evaluate`, as real ledgers are, one request at a time.
+pub fn compliance_by_type(
+    run: &ClinicRun<'_>,
+    rule_set: &RuleSet,
+    judged_from: Timestamp,
+) -> Vec<[Counts; 3]> {
     let empty = || vec![[Counts::default(); 3]; rule_set.standards.len()];
     let parts = run.fold_requests(
         || (empty(), Vec::new()),
         |(counts, problems), request| {
+            if request.opened.occurred_at.timestamp() < judged_from {
+                return;
+            }
             let others: Vec<&Event> = request.others.iter().collect();
             let Some(history) = History::new(&request.opened, others, request.prior_appointment_at)
             else {
@@ -139,7 +148,8 @@ pub fn student_t_975(df: usize) -> f64 {
         2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
         2.052, 2.048, 2.045, 2.042,
     ];
-    TABLE.get(df.saturating_sub(1)).copied().unwrap_or(1.96)
+    // Beyond the table, 1.96 + 2.4/df is within 0.002 of t.
+    TABLE.get(df.saturating_sub(1)).copied().unwrap_or(1.96 + 2.4 / df as f64)
 }
 
 /// The mean and 95% half-width of `values` (at least two).
@@ -193,6 +203,9 @@ pub struct Question<'a> {
     pub seed: u64,
     /// The intake shares to try.
     pub intake_shares: Vec<f64>,
+    /// Days simulated before the scenario's first day and not judged, so
+    /// that caseloads have filled when judging begins.
+    pub warm_up_days: u32,
     /// Threads for the replications.
     pub threads: usize,
 }
@@ -225,7 +238,9 @@ impl Answer {
             .filter(|e| (e.intake_shares[provider] - share).abs() < 1e-12)
             .map(|e| (e.staff[provider], e))
             .collect();
-        points.sort_by_key(|(n, _)| *n);
+        // At each staffing, the evaluation with the most replications (the
+        // latest of those).
+        points.sort_by_key(|(n, e)| (*n, std::cmp::Reverse(e.replications)));
         points.dedup_by_key(|(n, _)| *n);
         points
     }
@@ -269,15 +284,39 @@ fn allocate(total: u32, shares: &[f64]) -> Vec<u32> {
     parts.iter().map(|p| p + 1).collect()
 }
 
-/// The verdict counts of replications `first..last` of a staffing.
+/// `scenario` begun `days` days earlier, and the moment its own first day
+/// begins (midnight in its first clinic's time zone): the requests before
+/// it are the warm-up, simulated and not judged.
+pub fn with_warm_up(scenario: &Scenario, days: u32) -> (Scenario, Timestamp) {
+    let date: jiff::civil::Date = scenario.start.parse().unwrap_or(jiff::civil::date(2025, 1, 6));
+    let zone = scenario
+        .clinics
+        .first()
+        .and_then(|c| jiff::tz::TimeZone::get(&c.time_zone).ok())
+        .unwrap_or(jiff::tz::TimeZone::UTC);
+    let judged_from = zone
+        .to_ambiguous_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
+        .compatible()
+        .unwrap_or(Timestamp::UNIX_EPOCH);
+    let mut out = scenario.clone();
+    let earlier = date.checked_sub(jiff::Span::new().days(i64::from(days))).unwrap_or(date);
+    out.start = earlier.to_string();
+    out.days = scenario.days + (date - earlier).get_days().max(0) as u32;
+    (out, judged_from)
+}
+
+/// The verdict counts of replications `first..last` of a staffing, its
+/// warm-up simulated and not judged.
 fn simulate(
     question: &Question<'_>,
     scenario: &Scenario,
     replications: std::ops::Range<u32>,
 ) -> Vec<Vec<[Counts; 3]>> {
     let first = replications.start;
+    let (scenario, judged_from) = with_warm_up(scenario, question.warm_up_days);
     sim::replicate(replications.len() as u32, question.threads, |r| {
-        compliance_by_type(&sim::run_clinics(scenario, question.seed, first + r), question.rule_set)
+        let run = sim::run_clinics(&scenario, question.seed, first + r);
+        compliance_by_type(&run, question.rule_set, judged_from)
     })
 }
 
@@ -287,10 +326,12 @@ fn estimates(runs: &[Vec<[Counts; 3]>], n_standards: usize) -> Vec<[Option<Estim
         .map(|standard| {
             std::array::from_fn(|provider| {
                 let counts: Vec<Counts> = runs.iter().map(|run| run[standard][provider]).collect();
+                // Replications in which no request of the type was met,
+                // missed or overdue under the standard have no rate; the
+                // others do. With fewer than two rates there is nothing to
+                // hold to a target.
                 let values: Vec<f64> = counts.iter().filter_map(Counts::rate).collect();
-                // A type with no judged request in some replication has no
-                // rate to hold to a target.
-                (values.len() == counts.len() && values.len() >= 2).then(|| {
+                (values.len() >= 2).then(|| {
                     let (mean, half_width) = mean_and_half_width(&values);
                     let requests =
                         counts.iter().map(|c| c.requests as f64).sum::<f64>() / counts.len() as f64;
@@ -307,10 +348,20 @@ pub fn evaluate_staffing(
     staff: [u32; 3],
     intake_shares: [f64; 3],
 ) -> Evaluation {
+    evaluate_replications(question, staff, intake_shares, 0..question.replications)
+}
+
+/// Simulates one staffing with replications `replications`.
+fn evaluate_replications(
+    question: &Question<'_>,
+    staff: [u32; 3],
+    intake_shares: [f64; 3],
+    replications: std::ops::Range<u32>,
+) -> Evaluation {
     let scenario = with_staffing(question.scenario, staff, intake_shares);
-    let runs = simulate(question, &scenario, 0..question.replications);
+    let runs = simulate(question, &scenario, replications);
     let rates = estimates(&runs, question.rule_set.standards.len());
-    Evaluation { staff, intake_shares, replications: question.replications, rates }
+    Evaluation { staff, intake_shares, replications: runs.len() as u32, rates }
 }
 
 /// The replications a staffing starts with; more are run, up to the
@@ -375,19 +426,28 @@ fn decide(
 /// by Erlang C, with each clinician a server of their weekly intake
 /// sessions, and enough return sessions for the expected follow-up
 /// visits. No-shows are booked again; leave takes its weeks.
-pub fn closed_form_start(scenario: &Scenario, intake_share: f64, target: f64) -> [u32; 3] {
+pub fn closed_form_start(
+    scenario: &Scenario,
+    intake_share: f64,
+    target: f64,
+) -> Result<[u32; 3], Error> {
+    /// No start beyond this many clinicians of a type.
+    const MOST: u32 = 1_000_000;
     let d = &scenario.demand;
     let p = &scenario.patients;
     let c = &scenario.course;
     let t = &scenario.clinician;
-    let weeks_at_work = 1.0 - f64::from(t.leave_weeks.min(52)) / 52.0;
-    let sessions = f64::from(t.sessions_per_week) * weeks_at_work;
+    let weeks_at_work = 1.0 - f64::from(t.leave_weeks.min(51)) / 52.0;
+    let sessions = f64::from(t.sessions_per_week.max(1)) * weeks_at_work;
     let requests_per_week = f64::from(scenario.members) * d.requests_per_1000 / 1000.0 / 52.0;
     let clinics = scenario.clinics.len() as u32;
-    std::array::from_fn(|provider| {
+    let mut start = [0; 3];
+    for (provider, slot) in start.iter_mut().enumerate() {
         let initial = requests_per_week * d.provider_mix[provider];
-        // Bookings per attended visit: 1 / (1 − no-show).
-        let first_bookings = initial / (1.0 - p.no_show_initial).max(0.05);
+        // A first visit is booked again after a no-show unless the patient
+        // is unreachable: 1 / (1 − no-show × reachable) bookings each.
+        let rebooked = (p.no_show_initial * (1.0 - p.unreachable_after_no_show)).min(0.95);
+        let first_bookings = initial / (1.0 - rebooked);
         let attended = initial * (1.0 - p.no_show_initial * p.unreachable_after_no_show);
         let follow_ups = attended * c.follow_up_probability * (c.mean_visits - 1.0).max(0.0);
         let return_bookings = follow_ups / (1.0 - p.no_show_follow_up).max(0.05);
@@ -395,14 +455,18 @@ pub fn closed_form_start(scenario: &Scenario, intake_share: f64, target: f64) ->
         let return_per_clinician = (sessions * (1.0 - intake_share)).max(1e-9);
         let weeks = f64::from(scenario.policy.routine_target_days) / 7.0;
         let for_intake = if first_bookings > 0.0 {
-            crate::fewest_servers(first_bookings, intake_per_clinician, weeks, target, 1_000_000)
-                .map_or(u32::MAX, |q| q.servers())
+            crate::fewest_servers(first_bookings, intake_per_clinician, weeks, target, MOST)?
+                .servers()
         } else {
             0
         };
-        let for_returns = (return_bookings / return_per_clinician).ceil() as u32;
-        for_intake.max(for_returns).max(clinics)
-    })
+        let for_returns = (return_bookings / return_per_clinician).ceil();
+        if !for_returns.is_finite() || for_returns >= f64::from(MOST) {
+            return Err(Error::Unreachable { limit: MOST });
+        }
+        *slot = for_intake.max(for_returns as u32).max(clinics);
+    }
+    Ok(start)
 }
 
 /// The smallest staffing of each type that meets the targets at one
@@ -449,6 +513,15 @@ pub fn search(
             found: question.intake_shares.first().copied().unwrap_or(f64::NAN),
         });
     }
+    if question.targets.len() != question.rule_set.standards.len()
+        || question.targets.iter().any(|t| !(*t > 0.0 && *t < 1.0))
+    {
+        return Err(Error::Invalid {
+            name: "target",
+            expected: "a rate above 0 and below 1 for every standard",
+            found: question.targets.iter().copied().fold(f64::NAN, f64::max),
+        });
+    }
     let strictest = question.targets.iter().copied().fold(0.0, f64::max);
     let mut evaluations = Vec::new();
     // The full search at the share nearest the scenario's own...
@@ -456,7 +529,7 @@ pub fn search(
     let mut shares = question.intake_shares.clone();
     shares.sort_by(|a, b| (a - current).abs().total_cmp(&(b - current).abs()).then(a.total_cmp(b)));
     let first = shares[0];
-    let start = closed_form_start(question.scenario, first, strictest);
+    let start = closed_form_start(question.scenario, first, strictest)?;
     let found =
         fewest_at_share(question, first, start, [true; 3], true, &mut evaluations, progress)?;
     let mut best: [(u32, f64); 3] = std::array::from_fn(|p| (found[p].unwrap_or(start[p]), first));
@@ -477,11 +550,16 @@ pub fn search(
     }
     let mut staff = best.map(|(n, _)| n);
     let intake_shares = best.map(|(_, share)| share);
-    // The types share the random streams, so their combination is checked
-    // once more with every replication; a type that falls short by chance
-    // gets one more clinician.
+    // The combination is checked once more on fresh replications (the
+    // search's own runs are not reused); a type that falls short gets one
+    // more clinician, up to the search's limit.
+    let mut start = [0; 3];
+    for (p, s) in start.iter_mut().enumerate() {
+        *s = closed_form_start(question.scenario, intake_shares[p], strictest)?[p];
+    }
+    let fresh = question.replications..2 * question.replications;
     let check = loop {
-        let evaluation = evaluate_staffing(question, staff, intake_shares);
+        let evaluation = evaluate_replications(question, staff, intake_shares, fresh.clone());
         progress(&evaluation);
         evaluations.push(evaluation.clone());
         let short: Vec<usize> =
@@ -490,11 +568,12 @@ pub fn search(
             break evaluation;
         }
         for p in short {
+            let limit = start[p].saturating_mul(64).saturating_add(100);
+            if staff[p] >= limit {
+                return Err(Error::Unreachable { limit });
+            }
             staff[p] += 1;
         }
     };
-    let start: [u32; 3] = std::array::from_fn(|p| {
-        closed_form_start(question.scenario, intake_shares[p], strictest)[p]
-    });
     Ok(Answer { start, staff, intake_shares, check, evaluations })
 }

@@ -105,13 +105,15 @@ struct Prior {
     patient: u32,
     /// Visits of the course still to come after the follow-up.
     remaining: u32,
+    /// Whether the course asked for individual care.
+    individual: bool,
 }
 
 enum Ev {
     /// Slots for another week are published.
     Week(u32),
-    /// Noon: the waiting list is tried again, with the carve-out slots of
-    /// the next day now open to everyone.
+    /// Noon: the waiting list is tried again (carve-out slots are open to
+    /// everyone from a day before they start).
     Noon,
     Arrival,
     Visit {
@@ -248,12 +250,20 @@ impl Model<'_> {
         self.zones[clinic].to_ambiguous_timestamp(dt).compatible().map_or(0, |t| t.as_second())
     }
 
-    fn publish_week(&mut self, week: u32) {
+    /// Publishes the sessions of week `week` (counted from the Monday on or
+    /// before the first day), at `now`.
+    fn publish_week(&mut self, week: u32, now: i64) {
         let template = &self.scenario.clinician;
-        let monday = self
+        let first_monday = self
             .start_date
-            .checked_add(jiff::Span::new().days(i64::from(week) * 7))
+            .checked_sub(
+                jiff::Span::new()
+                    .days(i64::from(self.start_date.weekday().to_monday_zero_offset())),
+            )
             .unwrap_or(self.start_date);
+        let monday = first_monday
+            .checked_add(jiff::Span::new().days(i64::from(week) * 7))
+            .unwrap_or(first_monday);
         for c in 0..self.clinicians.len() {
             if self.clinicians[c].leave.contains(&week) {
                 continue;
@@ -274,9 +284,7 @@ impl Model<'_> {
                 .map(|n| ((n + c) % 5, HOURS[(n / 5 + c / 5) % HOURS.len()]))
                 .map(|(day, hour)| (day as i64, hour))
                 .collect();
-            let publish_at = (monday
-                .checked_sub(jiff::Span::new().days(i64::from(template.horizon_weeks) * 7)))
-            .map_or(self.start, |d| self.at(clinic, d, 8).max(self.start));
+            let publish_at = now.max(self.start);
             for (n, (day, hour)) in times.into_iter().take(sessions.min(35)).enumerate() {
                 let kind = if n < carve.min(intake) {
                     Kind::Carve
@@ -407,9 +415,9 @@ impl Model<'_> {
         // from the next day.
         let lead = if req.follow_up { DAY } else { 2 * HOUR };
         let from = (now + lead).max(req.not_before);
-        let target = if req.follow_up {
-            req.not_before + 14 * DAY
-        } else if req.urgent {
+        // The target of a first visit (follow-ups are booked at the earliest
+        // return slot, with no substitute).
+        let target = if req.urgent {
             req.opened + i64::from(policy.urgent_target_hours) * HOUR
         } else {
             req.opened + i64::from(policy.routine_target_days) * DAY
@@ -504,7 +512,12 @@ impl Model<'_> {
         provider: usize,
         prior: Option<Prior>,
     ) -> usize {
-        let individual = self.arrivals.random_bool(self.scenario.demand.individual_share);
+        // A follow-up keeps its course's format, so that the stream of
+        // arrivals is the same whatever the staffing (common random numbers).
+        let individual = match prior {
+            Some(p) => p.individual,
+            None => self.arrivals.random_bool(self.scenario.demand.individual_share),
+        };
         let prior_auth = urgent && self.arrivals.random_bool(self.scenario.demand.prior_auth_share);
         let (patient, follow_up, clinician, not_before, remaining) = match prior {
             Some(p) => (
@@ -1030,18 +1043,25 @@ pub fn run_clinics(scenario: &Scenario, seed: u64, replication: u32) -> ClinicRu
         .compatible()
         .map_or(0, |t| t.as_second());
     let end = start + i64::from(scenario.days) * DAY;
-    let mut other = stream(seed, replication, Purpose::Other);
     let mut clinicians = Vec::new();
     for (clinic_idx, clinic) in scenario.clinics.iter().enumerate() {
         for (provider, count) in clinic.clinicians.iter().enumerate() {
             let mut left = *count;
-            let mut n = 0;
+            let mut n: u32 = 0;
             while left > 1e-9 {
                 n += 1;
                 let fte = left.min(1.0);
                 left -= fte;
                 let weeks = scenario.days.div_ceil(7);
                 let mut leave = BTreeSet::new();
+                // Each clinician draws from a part of the stream of their
+                // own, so that their leave does not depend on the roster.
+                let mut other = stream(seed, replication, Purpose::Other);
+                other.set_word_pos(
+                    ((clinic_idx as u128) << 48)
+                        | ((provider as u128) << 40)
+                        | (u128::from(n) << 20),
+                );
                 let n_leave = (f64::from(scenario.clinician.leave_weeks) * f64::from(weeks) / 52.0)
                     .round() as u32;
                 while (leave.len() as u32) < n_leave.min(weeks) {
@@ -1095,13 +1115,15 @@ pub fn run_clinics(scenario: &Scenario, seed: u64, replication: u32) -> ClinicRu
     }
     let weeks = scenario.days.div_ceil(7);
     for week in 0..scenario.clinician.horizon_weeks.min(weeks + 4) {
-        model.publish_week(week);
+        model.publish_week(week, start);
     }
     for week in 1..=weeks {
         model.calendar.schedule(hours(i64::from(week) * 7 * DAY), Ev::Week(week));
     }
     for day in 0..i64::from(scenario.days) {
-        model.calendar.schedule(hours(day * DAY + 12 * HOUR), Ev::Noon);
+        // Noon on the first clinic's clock.
+        let date = start_date.checked_add(jiff::Span::new().days(day)).unwrap_or(start_date);
+        model.calendar.schedule(hours(model.at(0, date, 12) - start), Ev::Noon);
     }
     // Arrivals by thinning a Poisson process at the peak rate: an arrival
     // goes to a clinic by its share of members and is kept with the ratio
@@ -1130,7 +1152,7 @@ pub fn run_clinics(scenario: &Scenario, seed: u64, replication: u32) -> ClinicRu
         }
         match ev {
             Ev::Week(week) => {
-                model.publish_week(week + scenario.clinician.horizon_weeks - 1);
+                model.publish_week(week + scenario.clinician.horizon_weeks - 1, now);
             }
             Ev::Noon => {
                 let waiting = std::mem::take(&mut model.waitlist);
@@ -1257,6 +1279,7 @@ pub fn run_clinics(scenario: &Scenario, seed: u64, replication: u32) -> ClinicRu
                         clinician,
                         patient,
                         remaining: remaining - 1,
+                        individual: model.requests[request].individual,
                     };
                     model.open(now + 55 * 60, clinic, false, provider, Some(prior));
                 }

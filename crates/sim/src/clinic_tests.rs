@@ -287,7 +287,7 @@ clinicians = [1.0, 1.0, 1.0]
             ok
             bad.toml:6: invalid length 2, expected an array of length 3
             bad.toml:4: unknown field `urgent_sahre`, expected one of `requests_per_1000`, `urgent_share`, `prior_auth_share`, `provider_mix`, `individual_share`, `weekday_weights`, `seasonal_amplitude`
-            bad.toml:1: start: expected a date such as 2025-01-06, found "January"
+            bad.toml:1: start: expected a date from 1900 to 2190, such as 2025-01-06, found "January"
             bad.toml:5: clinic 1 member_share: expected shares over all clinics that add up to 1, found a total of 0.5
             bad.toml:4: patients.no_show_initial: expected a probability from 0 to 1, found 1.5
             bad.toml:4: clinic 1 id: expected an id of letters, digits and - _ . : / @ + # ~ =, found "a b"

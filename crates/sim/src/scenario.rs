@@ -300,8 +300,12 @@ impl ClinicianTemplate {
 
 impl Scenario {
     /// The scenario as TOML that [`Scenario::parse`] reads back.
-    pub fn to_toml(&self) -> String {
-        toml::to_string(self).unwrap_or_default()
+    pub fn to_toml(&self) -> Result<String, ScenarioError> {
+        toml::to_string(self).map_err(|e| ScenarioError {
+            source_name: self.name.clone(),
+            line: 0,
+            message: format!("cannot be written as TOML: {e}"),
+        })
     }
 
     /// Reads and checks a scenario. Errors name the file, the line when the
@@ -336,10 +340,13 @@ impl Scenario {
             Err(err(line, format!("{field}: expected {expected}, found {found}")))
         };
         check(
-            scenario.start.parse::<jiff::civil::Date>().is_ok(),
+            scenario
+                .start
+                .parse::<jiff::civil::Date>()
+                .is_ok_and(|d| (1900..=2190).contains(&d.year())),
             "start",
             0,
-            "a date such as 2025-01-06",
+            "a date from 1900 to 2190, such as 2025-01-06",
             format!("{:?}", scenario.start),
         )?;
         check(
@@ -433,10 +440,10 @@ impl Scenario {
             c.follow_up_probability.to_string(),
         )?;
         check(
-            (1.0..=60.0).contains(&c.mean_visits),
+            (2.0..=60.0).contains(&c.mean_visits),
             "course.mean_visits",
             0,
-            "a mean from 1 to 60",
+            "a mean from 2 to 60 visits (the first and at least one more)",
             c.mean_visits.to_string(),
         )?;
         check(
@@ -448,10 +455,10 @@ impl Scenario {
         )?;
         let t = &scenario.clinician;
         check(
-            t.sessions_per_week <= 35,
+            (1..=35).contains(&t.sessions_per_week),
             "clinician.sessions_per_week",
             0,
-            "at most 35 (seven a day, Monday to Friday)",
+            "from 1 to 35 (seven a day, Monday to Friday)",
             t.sessions_per_week.to_string(),
         )?;
         check(
@@ -478,10 +485,10 @@ impl Scenario {
             t.horizon_weeks.to_string(),
         )?;
         check(
-            t.leave_weeks <= 52,
+            t.leave_weeks <= 40,
             "clinician.leave_weeks",
             0,
-            "at most 52",
+            "at most 40 weeks of leave a year",
             t.leave_weeks.to_string(),
         )?;
         for (nth, clinic) in scenario.clinics.iter().enumerate() {
