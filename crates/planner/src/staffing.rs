@@ -1,6 +1,8 @@
 //! The staffing search: the fewest clinicians of each provider type, and
 //! the split of their sessions between intake and return visits, that meet
-//! every standard's target with 95% confidence in the simulated plan.
+//! every standard's target with 95% confidence in the simulated plan (the
+//! confidence of each standard's mean rate; docs/planning.md says what that
+//! guarantees and what it does not).
 //!
 //! Provider types are planned separately: a request needs one provider
 //! type, and its follow-ups the same one, so each type's clinicians serve
@@ -17,10 +19,10 @@
 //! simulated staffing simulates every type). A staffing is simulated three
 //! times, and more (up to the question's replications) while a type's
 //! verdict is in doubt: neither its lower bounds reach the targets nor an
-//! upper bound falls below one. The full search runs at the intake share
-//! nearest the scenario's own; at each other share only whether fewer
-//! clinicians will do is asked. The combined answer is simulated once more
-//! with every replication.
+//! upper bound falls below one. Each type's full search runs at the intake
+//! share nearest its own in the scenario; at its other shares only whether
+//! fewer clinicians will do is asked. The combined answer is simulated once
+//! more on fresh replications. A warm-up is simulated and not judged.
 
 use events::{Event, ProviderType};
 use jiff::Timestamp;
@@ -68,12 +70,10 @@ pub fn compliance_by_type(
     judged_from: Timestamp,
 ) -> Vec<[Counts; 3]> {
     let empty = || vec![[Counts::default(); 3]; rule_set.standards.len()];
-    let parts = run.fold_requests(
+    let parts = run.fold_requests_from(
+        judged_from,
         || (empty(), Vec::new()),
         |(counts, problems), request| {
-            if request.opened.occurred_at.timestamp() < judged_from {
-                return;
-            }
             let others: Vec<&Event> = request.others.iter().collect();
             let Some(history) = History::new(&request.opened, others, request.prior_appointment_at)
             else {
@@ -400,8 +400,10 @@ fn decide(
 ) -> (Evaluation, [bool; 3]) {
     let scenario = with_staffing(question.scenario, staff, intake_shares);
     let max = question.replications.max(2);
-    let step = (question.threads as u32).max(2);
-    let mut runs = simulate(question, &scenario, 0..FIRST_REPLICATIONS.min(max));
+    let step = (question.threads as u32).max(1);
+    // The first round fills every thread: three replications or more.
+    let first = FIRST_REPLICATIONS.div_ceil(step) * step;
+    let mut runs = simulate(question, &scenario, 0..first.min(max));
     loop {
         let evaluation = Evaluation {
             staff,
@@ -474,7 +476,7 @@ pub fn closed_form_start(
 #[allow(clippy::too_many_arguments)]
 fn fewest_at_share(
     question: &Question<'_>,
-    share: f64,
+    shares: [f64; 3],
     start: [u32; 3],
     asked: [bool; 3],
     grow: bool,
@@ -484,7 +486,7 @@ fn fewest_at_share(
     let floor = question.scenario.clinics.len() as u32;
     let resolution = |staff: u32| staff.div_ceil(100).max(1);
     fewest_each(start, floor, asked, grow, resolution, |staff, asked| {
-        let (evaluation, meets) = decide(question, staff, [share; 3], asked);
+        let (evaluation, meets) = decide(question, staff, shares, asked);
         progress(&evaluation);
         evaluations.push(evaluation);
         meets
@@ -524,27 +526,39 @@ pub fn search(
     }
     let strictest = question.targets.iter().copied().fold(0.0, f64::max);
     let mut evaluations = Vec::new();
-    // The full search at the share nearest the scenario's own...
-    let current = question.scenario.clinician.intake_share;
-    let mut shares = question.intake_shares.clone();
-    shares.sort_by(|a, b| (a - current).abs().total_cmp(&(b - current).abs()).then(a.total_cmp(b)));
-    let first = shares[0];
-    let start = closed_form_start(question.scenario, first, strictest)?;
+    // Each type tries the shares from the one nearest its own in the
+    // scenario: the full search at the first...
+    let order: [Vec<f64>; 3] = std::array::from_fn(|p| {
+        let current = question.scenario.clinician.intake_share_of(p);
+        let mut shares = question.intake_shares.clone();
+        shares.sort_by(|a, b| {
+            (a - current).abs().total_cmp(&(b - current).abs()).then(a.total_cmp(b))
+        });
+        shares
+    });
+    let first: [f64; 3] = std::array::from_fn(|p| order[p][0]);
+    let mut start = [0; 3];
+    for (p, s) in start.iter_mut().enumerate() {
+        *s = closed_form_start(question.scenario, first[p], strictest)?[p];
+    }
     let found =
         fewest_at_share(question, first, start, [true; 3], true, &mut evaluations, progress)?;
-    let mut best: [(u32, f64); 3] = std::array::from_fn(|p| (found[p].unwrap_or(start[p]), first));
+    let mut best: [(u32, f64); 3] =
+        std::array::from_fn(|p| (found[p].unwrap_or(start[p]), first[p]));
     // ...then, at each other share, only whether fewer clinicians will do.
-    for &share in &shares[1..] {
+    let rounds: Vec<[f64; 3]> =
+        (0..question.intake_shares.len()).map(|k| std::array::from_fn(|p| order[p][k])).collect();
+    for &shares in &rounds[1..] {
         let below: [u32; 3] = best.map(|(n, _)| n.saturating_sub(n.div_ceil(100).max(1)));
         let asked: [bool; 3] =
             std::array::from_fn(|p| below[p] >= question.scenario.clinics.len() as u32);
         let found =
-            fewest_at_share(question, share, below, asked, false, &mut evaluations, progress)?;
+            fewest_at_share(question, shares, below, asked, false, &mut evaluations, progress)?;
         for p in 0..3 {
             if let Some(n) = found[p]
                 && n < best[p].0
             {
-                best[p] = (n, share);
+                best[p] = (n, shares[p]);
             }
         }
     }

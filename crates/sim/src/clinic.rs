@@ -729,6 +729,18 @@ impl ClinicRun<'_> {
         init: impl Fn() -> A + Sync,
         fold: impl Fn(&mut A, RequestEvents<'_>) + Sync,
     ) -> Vec<A> {
+        self.fold_requests_from(Timestamp::MIN, init, fold)
+    }
+
+    /// [`ClinicRun::fold_requests`] for the requests opened at or after
+    /// `from` only (the others' events are never built).
+    pub fn fold_requests_from<A: Send>(
+        &self,
+        from: Timestamp,
+        init: impl Fn() -> A + Sync,
+        fold: impl Fn(&mut A, RequestEvents<'_>) + Sync,
+    ) -> Vec<A> {
+        let from = from.as_second();
         let Some(names) = &self.names else {
             return Vec::new();
         };
@@ -753,6 +765,9 @@ impl ClinicRun<'_> {
             }
         }
         let one_request = |acc: &mut A, r: usize| {
+            if model.requests[r].opened < from {
+                return;
+            }
             let mut opened = None;
             let mut others = Vec::with_capacity(starts[r + 1] - starts[r]);
             for &n in &order[starts[r]..starts[r + 1]] {
