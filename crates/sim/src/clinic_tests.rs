@@ -300,3 +300,31 @@ clinicians = [1.0, 1.0, 1.0]
         "#]],
     );
 }
+
+proptest::proptest! {
+    #[test]
+    fn scenario_parsing_never_panics(text in "\\PC{0,400}") {
+        let _ = Scenario::parse(&text, "any.toml");
+    }
+
+    #[test]
+    fn damaged_scenarios_are_errors_or_valid(cut in 0usize..600, byte in 0u8..128) {
+        // A valid scenario with one character replaced or the rest cut off.
+        let mut text = SMALL.as_bytes().to_vec();
+        let at = cut.min(text.len().saturating_sub(1));
+        if byte.is_ascii() && byte != 0 {
+            text[at] = byte;
+        } else {
+            text.truncate(at);
+        }
+        if let Ok(text) = String::from_utf8(text)
+            && let Ok(scenario) = Scenario::parse(&text, "damaged.toml")
+        {
+            // Whatever parses is simulated without panicking.
+            let mut short = scenario;
+            short.days = short.days.min(14);
+            short.members = short.members.min(2000);
+            let _ = run_clinics(&short, 1, 0).events();
+        }
+    }
+}
