@@ -415,7 +415,7 @@ pub(crate) fn render(report: &Report, rule_set: &RuleSet, chain_ok: bool) -> Str
     );
     let _ = write!(
         html,
-        "<p class=\"note\">Rate of compliance = met / (met + missed + open_overdue). Waits run from the clock start to the first suitable offer, in days; medians and 90th percentiles are Kaplan-Meier estimates in which requests still waiting count as censored, not dropped. Ledger chain check: <strong>{}</strong>.</p>",
+        "<p class=\"note\">Rate of compliance = met / (met + missed + open_overdue). Waits run from the clock start to the earliest appointment date offered that suits the standard, in days; medians and 90th percentiles are Kaplan-Meier estimates in which requests still waiting count as censored, not dropped. Ledger chain check: <strong>{}</strong>.</p>",
         if chain_ok { "passed" } else { "FAILED (see the integrity findings)" }
     );
 
@@ -489,9 +489,9 @@ pub(crate) fn render(report: &Report, rule_set: &RuleSet, chain_ok: bool) -> Str
             (total.standard.clone(), total.wait_histogram.iter().map(|n| *n as f64).collect())
         })
         .collect();
-    html.push_str("<h2>Waits to the first suitable offer</h2>");
+    html.push_str("<h2>Waits to the earliest date offered</h2>");
     html.push_str(&bar_chart(
-        "Requests by wait to the first suitable offer (days), per standard",
+        "Requests by wait to the earliest date offered (days), per standard",
         &categories,
         &bars,
         "requests",
