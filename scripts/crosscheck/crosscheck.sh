@@ -1,19 +1,34 @@
 #!/usr/bin/env bash
 # Cross-checks carequeue's compliance table against an independent DuckDB
 # implementation (duckdb_compliance.py) on a synthetic workload
-# (make_workload.py). DuckDB and the holidays package come from PyPI into a
-# virtualenv; they are never carequeue's dependencies.
+# (make_workload.py, about 3.3 events a request), and benchmarks the two:
 #
-#   scripts/crosscheck/crosscheck.sh [REQUESTS]   # default 100000
+#   scripts/crosscheck/crosscheck.sh [REQUESTS] [WORKDIR]   # default 100000, a temporary folder
 #
-# Exits 0 when every count of every standard is identical, 1 otherwise.
+# 1. writes the workload, ingests it into an SQLite ledger, exports the events
+#    and converts them to Parquet with DuckDB (not timed; kept in WORKDIR
+#    for a rerun),
+# 2. times `carequeue report --format json` (the full report: compliance,
+#    access measures, integrity checks, the chain check) with its peak memory
+#    (/usr/bin/time), and DuckDB's compliance table from the Parquet file
+#    (reading the file included; its peak memory),
+# 3. checks that every count of every standard is identical and prints both
+#    times, both peak memories and the ratios.
+#
+# DuckDB and the holidays package come from PyPI into a virtualenv
+# ($CAREQUEUE_VENV, default target/crosscheck-venv); they are never
+# carequeue's dependencies. Exits 0 when every count is identical, 1 otherwise.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 requests="${1:-100000}"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-
+if [ -n "${2:-}" ]; then
+    work="$2"
+    mkdir -p "$work"
+else
+    work="$(mktemp -d)"
+    trap 'rm -rf "$work"' EXIT
+fi
 venv="${CAREQUEUE_VENV:-$repo/target/crosscheck-venv}"
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
@@ -21,35 +36,22 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 cargo build --release -q --manifest-path "$repo/Cargo.toml" -p carequeue
 cq="$repo/target/release/carequeue"
+duck() { "$venv/bin/python" "$here/duckdb_compliance.py" "$@"; }
 
-# Requests over the last 150 days, so that some deadlines are still ahead.
-start="$(date -u -d '150 days ago' +%Y-%m-%d)"
-python3 "$here/make_workload.py" --requests "$requests" --seed 7 --start "$start" > "$work/workload.ndjson"
-"$cq" ingest --db "$work/ledger.db" "$work/workload.ndjson" | tail -1
+if [ ! -f "$work/ledger.db" ]; then
+    # Requests over the last 150 days, so that some deadlines are still ahead.
+    start="$(date -u -d '150 days ago' +%Y-%m-%d)"
+    python3 "$here/make_workload.py" --requests "$requests" --seed 7 --start "$start" > "$work/workload.ndjson"
+    "$cq" ingest --db "$work/ledger.db" "$work/workload.ndjson" | tail -1
+    rm "$work/workload.ndjson"
+    "$cq" events --db "$work/ledger.db" > "$work/export.ndjson"
+    duck to-parquet "$work/export.ndjson" "$work/events.parquet"
+    rm "$work/export.ndjson"
+fi
 as_of="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-"$cq" events --db "$work/ledger.db" > "$work/export.ndjson"
 
-started=$(date +%s.%N)
-"$cq" report --db "$work/ledger.db" --rules ca-dmhc --as-of "$as_of" --format json --out "$work/carequeue.json"
-ours=$(echo "$(date +%s.%N) - $started" | bc)
-started=$(date +%s.%N)
-"$venv/bin/python" "$here/duckdb_compliance.py" "$work/export.ndjson" --as-of "$as_of" > "$work/duckdb.ndjson"
-theirs=$(echo "$(date +%s.%N) - $started" | bc)
-
-"$venv/bin/python" - "$work/carequeue.json" "$work/duckdb.ndjson" <<'PY'
-import json, sys
-ours = {r["standard"]: r for r in json.load(open(sys.argv[1]))["rows"]}
-theirs = {r["standard"]: r for r in map(json.loads, open(sys.argv[2]))}
-keys = ["requests", "met", "missed", "open_within", "open_overdue", "excluded"]
-bad = 0
-print(f"{'standard':<22} " + " ".join(f"{k:>12}" for k in keys))
-for standard in sorted(set(ours) | set(theirs)):
-    a, b = ours.get(standard, {}), theirs.get(standard, {})
-    same = all(a.get(k) == b.get(k) for k in keys)
-    bad += not same
-    print(f"{standard:<22} " + " ".join(f"{a.get(k, '-'):>12}" for k in keys) + ("  identical" if same else "  DIFFERENT"))
-    if not same:
-        print(f"{'  duckdb':<22} " + " ".join(f"{b.get(k, '-'):>12}" for k in keys))
-sys.exit(1 if bad else 0)
-PY
-echo "carequeue report: ${ours} s; DuckDB (load, tables in Python, SQL): ${theirs} s"
+/usr/bin/time -f "%e %M" -o "$work/carequeue.time" \
+    "$cq" report --db "$work/ledger.db" --rules ca-dmhc --as-of "$as_of" --format json --out "$work/carequeue.json"
+read -r ours ours_kb < "$work/carequeue.time"
+duck compliance "$work/events.parquet" --as-of "$as_of" > "$work/duckdb.ndjson"
+duck compare "$work/carequeue.json" "$work/duckdb.ndjson" "$ours" "$ours_kb"

@@ -431,11 +431,8 @@ fn worst_expected(
 ) -> Option<f64> {
     (0..rule_set.standards.len())
         .filter_map(|s| {
-            let points: Vec<(u32, f64)> = answer
-                .curve(p)
-                .into_iter()
-                .filter_map(|(n, e)| e.rates[s][p].map(|r| (n, r.mean)))
-                .collect();
+            let points: Vec<(u32, f64)> =
+                curve_points(answer, p, s).into_iter().map(|(n, r)| (n, r.mean)).collect();
             planner::expected_rate(&points, answer.staff[p], coverage)
         })
         .reduce(f64::min)
