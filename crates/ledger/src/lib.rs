@@ -43,7 +43,7 @@ pub use crate::error::Error;
 pub use crate::store::BatchRow;
 pub use crate::verify::{Break, Verification};
 
-use crate::store::Store;
+use crate::store::{ReadTo, Store};
 
 /// An event as stored in the ledger.
 #[derive(Debug, Clone)]
@@ -112,25 +112,26 @@ impl Ledger {
         as_of: Option<Timestamp>,
         mut each: impl FnMut(StoredEvent) -> Result<(), Box<dyn std::error::Error + Send + Sync>>,
     ) -> Result<(), Error> {
-        let mut pick = |batches: &[BatchRow]| as_of.map(|as_of| seq_as_of(batches, as_of));
+        let mut pick =
+            |batches: &[BatchRow]| ReadTo::both(as_of.map(|as_of| seq_as_of(batches, as_of)));
         self.store.read(&mut pick, &mut |row| {
-            let event = formats::event_from_json(&row.body)
-                .map_err(|err| Error::Corrupt { seq: row.seq, reason: err.to_string() })?;
-            let recorded_at =
-                parse_recorded_at(&row.recorded_at).ok_or_else(|| Error::Corrupt {
-                    seq: row.seq,
-                    reason: format!("recorded_at {:?}", row.recorded_at),
-                })?;
-            let voided_by = match row.voided_by {
-                None => None,
-                Some(id) => Some(
-                    EventId::parse(events::Field::EventId, &id)
-                        .map_err(|err| Error::Corrupt { seq: row.seq, reason: err.to_string() })?,
-                ),
-            };
-            each(StoredEvent { seq: row.seq, recorded_at, hash: row.hash, voided_by, event })
-                .map_err(Error::Callback)
+            each(stored_event(row, None)?).map_err(Error::Callback)
         })
+    }
+
+    /// Checks the whole chain as [`Ledger::verify`] does and, in the same
+    /// read of one snapshot, calls `each` with every event recorded by
+    /// `as_of` (all when `None`) as [`Ledger::for_each_event`] would: one
+    /// scan of the ledger instead of two. A break in the chain ends the
+    /// checking, not the reading, and is returned after every event has been
+    /// given.
+    pub fn verify_and_read(
+        &self,
+        as_of: Option<Timestamp>,
+        mut each: impl FnMut(StoredEvent) -> Result<(), Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Result<Verification, Error> {
+        let mut each = |stored| each(stored).map_err(Error::Callback);
+        verify::walk(&*self.store, None, Some(verify::Deliver { as_of, each: &mut each }))
     }
 
     /// The last sequence number recorded by `as_of`.
@@ -159,8 +160,33 @@ impl Ledger {
     }
 }
 
+/// A stored row as a [`StoredEvent`], its body parsed unless `event` is
+/// that body already parsed.
+pub(crate) fn stored_event(
+    row: store::StoredRow,
+    event: Option<Event>,
+) -> Result<StoredEvent, Error> {
+    let event = match event {
+        Some(event) => event,
+        None => formats::event_from_json(&row.body)
+            .map_err(|err| Error::Corrupt { seq: row.seq, reason: err.to_string() })?,
+    };
+    let recorded_at = parse_recorded_at(&row.recorded_at).ok_or_else(|| Error::Corrupt {
+        seq: row.seq,
+        reason: format!("recorded_at {:?}", row.recorded_at),
+    })?;
+    let voided_by = match row.voided_by {
+        None => None,
+        Some(id) => Some(
+            EventId::parse(events::Field::EventId, &id)
+                .map_err(|err| Error::Corrupt { seq: row.seq, reason: err.to_string() })?,
+        ),
+    };
+    Ok(StoredEvent { seq: row.seq, recorded_at, hash: row.hash, voided_by, event })
+}
+
 /// The last sequence number of the batches recorded by `as_of`.
-fn seq_as_of(batches: &[BatchRow], as_of: Timestamp) -> u64 {
+pub(crate) fn seq_as_of(batches: &[BatchRow], as_of: Timestamp) -> u64 {
     let as_of = format_recorded_at(as_of);
     batches.iter().filter(|b| b.recorded_at <= as_of).map(|b| b.last_seq).max().unwrap_or(0)
 }

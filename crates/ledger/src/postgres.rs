@@ -11,7 +11,8 @@ use postgres::{Client, NoTls};
 use crate::chain::Chain;
 use crate::error::Error;
 use crate::store::{
-    BatchRow, Candidate, Deferred, Found, Outcome, RefQuery, Store, StoredRow, Tx, Unresolved,
+    BatchRow, Candidate, Deferred, Found, Outcome, ReadTo, RefQuery, Store, StoredRow, Tx,
+    Unresolved,
 };
 
 /// The migrations, in order; each runs once.
@@ -148,7 +149,7 @@ impl Store for Postgres {
 
     fn read(
         &self,
-        pick: &mut dyn FnMut(&[BatchRow]) -> Option<u64>,
+        pick: &mut dyn FnMut(&[BatchRow]) -> ReadTo,
         each: &mut dyn FnMut(StoredRow) -> Result<(), Error>,
     ) -> Result<(), Error> {
         self.with_reader(|client| {
@@ -165,12 +166,14 @@ impl Store for Postgres {
                 &[],
             )?;
             let batches: Vec<BatchRow> = rows.iter().map(batch_row).collect();
-            let last = pick(&batches).map_or(i64::MAX, as_i64);
-            let params: [&(dyn ToSql + Sync); 1] = [&last];
+            let to = pick(&batches);
+            let (last, voids) =
+                (to.events.map_or(i64::MAX, as_i64), to.voids.map_or(i64::MAX, as_i64));
+            let params: [&(dyn ToSql + Sync); 2] = [&last, &voids];
             let mut rows = tx.query_raw(
                 "SELECT e.seq, e.event_id, e.type, e.recorded_at, e.request_id, e.creates, e.voids,
                         e.body, e.hash, v.event_id
-                 FROM events e LEFT JOIN events v ON v.voids = e.event_id AND v.seq <= $1
+                 FROM events e LEFT JOIN events v ON v.voids = e.event_id AND v.seq <= $2
                  WHERE e.seq <= $1 ORDER BY e.seq",
                 params,
             )?;

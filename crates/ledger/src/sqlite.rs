@@ -8,7 +8,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use crate::chain::Chain;
 use crate::error::Error;
 use crate::store::{
-    BatchRow, Candidate, Deferred, Found, Outcome, RefQuery, Store, StoredRow, Tx, Unresolved,
+    BatchRow, Candidate, Deferred, Found, Outcome, ReadTo, RefQuery, Store, StoredRow, Tx,
+    Unresolved,
 };
 
 /// The migrations, in order; each runs once.
@@ -144,21 +145,21 @@ impl Store for Sqlite {
 
     fn read(
         &self,
-        pick: &mut dyn FnMut(&[BatchRow]) -> Option<u64>,
+        pick: &mut dyn FnMut(&[BatchRow]) -> ReadTo,
         each: &mut dyn FnMut(StoredRow) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let conn = self.reader()?;
         // One read transaction, so the batches and the events are one snapshot.
         conn.execute_batch("BEGIN")?;
-        let last_seq = pick(&load_batches(&conn)?);
+        let to = pick(&load_batches(&conn)?);
         let mut stmt = conn.prepare(
             "SELECT e.seq, e.event_id, e.type, e.recorded_at, e.request_id, e.creates, e.voids,
                     e.body, e.hash, v.event_id
-             FROM events e LEFT JOIN events v ON v.voids = e.event_id AND v.seq <= ?1
+             FROM events e LEFT JOIN events v ON v.voids = e.event_id AND v.seq <= ?2
              WHERE e.seq <= ?1 ORDER BY e.seq",
         )?;
-        let last = last_seq.map_or(i64::MAX, |s| i64::try_from(s).unwrap_or(i64::MAX));
-        let mut rows = stmt.query([last])?;
+        let bound = |seq: Option<u64>| seq.map_or(i64::MAX, |s| i64::try_from(s).unwrap_or(i64::MAX));
+        let mut rows = stmt.query([bound(to.events), bound(to.voids)])?;
         while let Some(r) = rows.next()? {
             each(StoredRow {
                 seq: r.get(0)?,

@@ -12,17 +12,31 @@ pub(crate) trait Store: Send + Sync {
     fn begin(&self) -> Result<Box<dyn Tx + '_>, Error>;
 
     /// Reads one consistent snapshot: the batches, which `pick` is shown and
-    /// from which it chooses the last sequence number to read (`None`: all),
-    /// then the events in sequence order up to it, each given to `each`.
-    /// `voided_by` considers only voids up to that sequence number.
+    /// from which it chooses what to read ([`ReadTo`]), then the events in
+    /// sequence order, each given to `each`.
     fn read(
         &self,
-        pick: &mut dyn FnMut(&[BatchRow]) -> Option<u64>,
+        pick: &mut dyn FnMut(&[BatchRow]) -> ReadTo,
         each: &mut dyn FnMut(StoredRow) -> Result<(), Error>,
     ) -> Result<(), Error>;
 
     /// Every batch, in order.
     fn batches(&self) -> Result<Vec<BatchRow>, Error>;
+}
+
+/// What a read returns: the events up to sequence number `events`, with
+/// `voided_by` set by the voids up to sequence number `voids` (`None`: all).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ReadTo {
+    pub(crate) events: Option<u64>,
+    pub(crate) voids: Option<u64>,
+}
+
+impl ReadTo {
+    /// Events and voids up to the same sequence number.
+    pub(crate) fn both(seq: Option<u64>) -> ReadTo {
+        ReadTo { events: seq, voids: seq }
+    }
 }
 
 /// An open append transaction. Dropping it without [`Tx::commit`] rolls back.

@@ -4,8 +4,10 @@
 use std::cell::RefCell;
 
 use crate::chain::{GENESIS, Head, batch_hash, entry_hash, parse_recorded_at};
+use crate::seq_as_of;
 use crate::error::Error;
-use crate::store::{BatchRow, Store, StoredRow};
+use crate::StoredEvent;
+use crate::store::{BatchRow, ReadTo, Store, StoredRow};
 
 /// The outcome of [`crate::Ledger::verify`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +84,8 @@ impl Walk<'_> {
         Ok(())
     }
 
-    fn check(&mut self, row: &StoredRow) -> Result<(), Break> {
+    /// Checks the next row and returns its event, parsed.
+    fn check(&mut self, row: &StoredRow) -> Result<events::Event, Break> {
         let expected_seq = self.seq + 1;
         if row.seq != expected_seq {
             return Err(Walk::fail(
@@ -108,7 +111,7 @@ impl Walk<'_> {
                 format!("hash mismatch: stored {} but the chain gives {hash}", row.hash),
             ));
         }
-        check_body(row).map_err(|reason| Walk::fail(row, reason))?;
+        let event = check_body(row).map_err(|reason| Walk::fail(row, reason))?;
         let batch = self
             .batches
             .get(self.batch_idx)
@@ -138,13 +141,14 @@ impl Walk<'_> {
                 ));
             }
         }
-        self.close_batches()
+        self.close_batches()?;
+        Ok(event)
     }
 }
 
 /// Checks that the row's body is an event in canonical form and that the
 /// columns derived from it agree with it.
-fn check_body(row: &StoredRow) -> Result<(), String> {
+fn check_body(row: &StoredRow) -> Result<events::Event, String> {
     let event = formats::event_from_json(&row.body)
         .map_err(|err| format!("body is not a valid event: {err}"))?;
     if event.canonical_json() != row.body.as_bytes() {
@@ -163,10 +167,28 @@ fn check_body(row: &StoredRow) -> Result<(), String> {
             return Err(format!("column {column} is {stored:?} but the body says {from_body:?}"));
         }
     }
-    Ok(())
+    Ok(event)
+}
+
+/// Where a walk that also reads gives the events: those recorded by `as_of`,
+/// each with its voids as of then.
+pub(crate) struct Deliver<'a> {
+    pub(crate) as_of: Option<jiff::Timestamp>,
+    pub(crate) each: &'a mut dyn FnMut(StoredEvent) -> Result<(), Error>,
 }
 
 pub(crate) fn verify(store: &dyn Store, expected: Option<&Head>) -> Result<Verification, Error> {
+    walk(store, expected, None)
+}
+
+/// Walks the chain as [`verify`] does and, with `deliver`, gives it the
+/// events in the same read: one scan of the ledger checks it and feeds a
+/// report. A break stops the checking, not the delivery.
+pub(crate) fn walk(
+    store: &dyn Store,
+    expected: Option<&Head>,
+    mut deliver: Option<Deliver<'_>>,
+) -> Result<Verification, Error> {
     if let Some(head) = expected.filter(|head| head.seq == 0 && head.hash != GENESIS) {
         return Ok(Verification::Broken(Break {
             seq: None,
@@ -178,11 +200,21 @@ pub(crate) fn verify(store: &dyn Store, expected: Option<&Head>) -> Result<Verif
     // append committing meanwhile cannot look like tampering.
     let walk: RefCell<Option<Walk<'_>>> = RefCell::new(None);
     let broken: RefCell<Option<Break>> = RefCell::new(None);
+    let delivering = deliver.is_some();
+    let as_of = deliver.as_ref().and_then(|d| d.as_of);
+    let deliver_to = std::cell::Cell::new(u64::MAX);
     let read = store.read(
         &mut |batches| {
+            let to = match as_of {
+                Some(as_of) => {
+                    deliver_to.set(seq_as_of(batches, as_of));
+                    ReadTo { events: None, voids: Some(deliver_to.get()) }
+                }
+                None => ReadTo::both(None),
+            };
             if let Some(problem) = check_batches(batches) {
                 *broken.borrow_mut() = Some(problem);
-                return Some(0);
+                return if delivering { to } else { ReadTo::both(Some(0)) };
             }
             let mut start = Walk {
                 batches: batches.to_vec(),
@@ -195,21 +227,36 @@ pub(crate) fn verify(store: &dyn Store, expected: Option<&Head>) -> Result<Verif
             };
             if let Err(problem) = start.close_batches() {
                 *broken.borrow_mut() = Some(problem);
-                return Some(0);
+                return if delivering { to } else { ReadTo::both(Some(0)) };
             }
             *walk.borrow_mut() = Some(start);
-            None
+            to
         },
         &mut |row| {
-            let mut walk = walk.borrow_mut();
-            let Some(walk) = walk.as_mut() else { return Ok(()) };
-            if let Err(problem) = walk.check(&row) {
-                *broken.borrow_mut() = Some(problem);
-                return Err(Error::Callback("stop".into()));
+            let mut event = None;
+            if broken.borrow().is_none()
+                && let Some(walk) = walk.borrow_mut().as_mut()
+            {
+                match walk.check(&row) {
+                    Ok(checked) => event = Some(checked),
+                    Err(problem) => {
+                        *broken.borrow_mut() = Some(problem);
+                        if !delivering {
+                            return Err(Error::Callback("stop".into()));
+                        }
+                    }
+                }
             }
-            Ok(())
+            match deliver.as_mut() {
+                Some(deliver) if row.seq <= deliver_to.get() => {
+                    (deliver.each)(crate::stored_event(row, event)?)
+                }
+                _ => Ok(()),
+            }
         },
     );
+    // A delivering read does not stop at a break, so its errors are real.
+    let read = if delivering { Ok(read?) } else { read };
     if let Some(broken) = broken.into_inner() {
         return Ok(Verification::Broken(broken));
     }

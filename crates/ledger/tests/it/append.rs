@@ -235,6 +235,22 @@ fn as_of_reads_see_only_what_was_recorded_by_then() {
         assert_eq!(seen(Some(at(50))), "1 b1, 2 b2, 3 b3, 4 b4, 5 b5");
         assert_eq!(seen(Some(at(100))), "1 b1, 2 b2, 3 b3 voided by v1, 4 b4, 5 b5, 6 v1");
         assert_eq!(seen(None), seen(Some(at(100))));
+        // The read that also checks the chain gives the same events.
+        let fused = |as_of| {
+            let mut out = Vec::new();
+            let verification = ledger
+                .verify_and_read(as_of, |s| {
+                    let voided = s.voided_by.map(|v| format!(" voided by {v}")).unwrap_or_default();
+                    out.push(format!("{} {}{voided}", s.seq, s.event.event_id));
+                    Ok(())
+                })
+                .unwrap();
+            assert_eq!(verification, ledger.verify(None).unwrap());
+            out.join(", ")
+        };
+        for as_of in [Some(at(-1)), Some(at(50)), Some(at(100)), None] {
+            assert_eq!(fused(as_of), seen(as_of), "as of {as_of:?}");
+        }
     }
 }
 
