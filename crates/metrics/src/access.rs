@@ -11,6 +11,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 
+use crate::scan::Shared;
 use crate::survival::{Wait, km_quantile};
 
 /// Third next available appointment for one clinic, provider type and day.
@@ -97,7 +98,8 @@ fn month(date: Date) -> String {
 }
 
 pub(crate) struct Slot {
-    pub(crate) clinic: String,
+    /// The clinic's number in the scan.
+    pub(crate) clinic: u32,
     pub(crate) provider_type: ProviderType,
     pub(crate) published: Timestamp,
     pub(crate) start: Timestamp,
@@ -105,6 +107,9 @@ pub(crate) struct Slot {
     /// When it was withdrawn, and when each place was taken.
     pub(crate) withdrawn: Option<Timestamp>,
     pub(crate) taken: Vec<Timestamp>,
+    /// Places booked and not cancelled, as the ledger is read in order (for
+    /// the integrity checks).
+    pub(crate) booked: u32,
 }
 
 /// The end of local day `day`: the first moment of the next.
@@ -185,25 +190,51 @@ pub(crate) fn third_next(
     out
 }
 
-/// Computes the access measures from the events recorded by `as_of`
-/// (voided ones left out). `zone` gives each clinic's time zone.
-pub(crate) fn access(
-    events: &[&Event],
-    as_of: Timestamp,
+/// Third next available, for each clinic and provider type and each day
+/// from the first publication to `as_of`. `clinic` names a clinic number.
+pub(crate) fn third_next_available<'n>(
+    slots: &[Slot],
+    clinic: &dyn Fn(u32) -> &'n str,
     zone: &dyn Fn(&str) -> TimeZone,
-) -> Access {
-    let mut provider_of: HashMap<&str, ProviderType> = HashMap::default();
+    as_of: Timestamp,
+) -> Vec<TnaRow> {
+    let mut by_key: BTreeMap<(&'n str, &'static str), Vec<&Slot>> = BTreeMap::new();
+    for slot in slots {
+        by_key.entry((clinic(slot.clinic), slot.provider_type.as_str())).or_default().push(slot);
+    }
+    let mut third_next_available = Vec::new();
+    for ((clinic, provider_type), group) in by_key {
+        let tz = zone(clinic);
+        for (date, days) in third_next(&group, &tz, as_of) {
+            third_next_available.push(TnaRow {
+                clinic: clinic.to_owned(),
+                provider_type: provider_type.to_owned(),
+                date,
+                days,
+            });
+        }
+    }
+    third_next_available
+}
+
+/// One part's share of the access measures other than the third next
+/// available (which [`crate::Scan`] computes from every slot).
+#[derive(Default)]
+pub(crate) struct AccessPart {
+    ages: BTreeMap<(&'static str, usize), u64>,
+    gaps: BTreeMap<(String, String), Vec<f64>>,
+    shares: BTreeMap<(String, String), (u64, u64)>,
+}
+
+/// The access measures of the live events of some patients.
+pub(crate) fn access_part(events: &[&Event], as_of: Timestamp, shared: &Shared) -> AccessPart {
     let mut requests: HashMap<&str, (&str, &str, Visit, ProviderType, Timestamp)> =
         HashMap::default();
     let mut closed: HashMap<&str, Timestamp> = HashMap::default();
     let mut booked_at: HashMap<&str, Timestamp> = HashMap::default();
-    let mut slots: HashMap<&str, Slot> = HashMap::default();
     for event in events {
         let at = event.occurred_at.timestamp();
         match &event.body {
-            Body::ClinicianRegistered(c) => {
-                provider_of.insert(c.clinician_id.as_str(), c.provider_type);
-            }
             Body::RequestOpened(r) => {
                 requests.insert(
                     r.request_id.as_str(),
@@ -219,63 +250,11 @@ pub(crate) fn access(
             _ => {}
         }
     }
-    for event in events {
-        let at = event.occurred_at.timestamp();
-        match &event.body {
-            Body::SlotPublished(s) => {
-                let provider_type = provider_of
-                    .get(s.clinician_id.as_str())
-                    .copied()
-                    .unwrap_or(ProviderType::Other);
-                slots.insert(
-                    s.slot_id.as_str(),
-                    Slot {
-                        clinic: s.clinic.to_string(),
-                        provider_type,
-                        published: at,
-                        start: s.time.start().timestamp(),
-                        capacity: s.capacity.get(),
-                        withdrawn: None,
-                        taken: Vec::new(),
-                    },
-                );
-            }
-            Body::SlotWithdrawn(w) => {
-                if let Some(slot) = slots.get_mut(w.slot_id.as_str()) {
-                    slot.withdrawn.get_or_insert(at);
-                }
-            }
-            Body::AppointmentBooked(b) => {
-                if let Some(slot) = b.slot_id.as_ref().and_then(|id| slots.get_mut(id.as_str())) {
-                    slot.taken.push(at);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    // Third next available, for each day from the first publication to as-of.
-    let mut by_key: BTreeMap<(String, &'static str), Vec<&Slot>> = BTreeMap::new();
-    for slot in slots.values() {
-        by_key.entry((slot.clinic.clone(), slot.provider_type.as_str())).or_default().push(slot);
-    }
-    let mut third_next_available = Vec::new();
-    for ((clinic, provider_type), group) in by_key {
-        let tz = zone(&clinic);
-        for (date, days) in third_next(&group, &tz, as_of) {
-            third_next_available.push(TnaRow {
-                clinic: clinic.clone(),
-                provider_type: provider_type.to_owned(),
-                date,
-                days,
-            });
-        }
-    }
 
     // Open requests by age: not closed by as-of, and never attended.
     let mut attended_requests: HashMap<&str, ()> = HashMap::default();
     let mut visits: HashMap<(&str, &str), Vec<(Timestamp, &str)>> = HashMap::default();
-    let mut shares: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
+    let mut part = AccessPart::default();
     for event in events {
         match &event.body {
             Body::AppointmentAttended(a) => {
@@ -292,8 +271,8 @@ pub(crate) fn access(
             }
             Body::AppointmentBooked(b) => {
                 if let Some((clinic, _, visit, _, _)) = requests.get(b.request_id.as_str()) {
-                    let date = zone(clinic).to_datetime(b.appointment_at.timestamp()).date();
-                    let entry = shares.entry(((*clinic).to_owned(), month(date))).or_default();
+                    let date = shared.zone(clinic).to_datetime(b.appointment_at.timestamp()).date();
+                    let entry = part.shares.entry(((*clinic).to_owned(), month(date))).or_default();
                     match visit {
                         Visit::Initial => entry.0 += 1,
                         Visit::FollowUp => entry.1 += 1,
@@ -303,7 +282,6 @@ pub(crate) fn access(
             _ => {}
         }
     }
-    let mut ages: BTreeMap<(&str, usize), u64> = BTreeMap::new();
     for (request_id, (_, _, _, provider_type, opened)) in &requests {
         if closed.get(request_id).is_some_and(|c| *c <= as_of)
             || attended_requests.contains_key(request_id)
@@ -313,51 +291,75 @@ pub(crate) fn access(
         let days = (as_of - *opened).as_secs() / 86_400;
         let band =
             AGE_BANDS.iter().position(|(max, _)| days <= *max).unwrap_or(AGE_BANDS.len() - 1);
-        *ages.entry((provider_type.as_str(), band)).or_default() += 1;
+        *part.ages.entry((provider_type.as_str(), band)).or_default() += 1;
     }
-    let open_age = ages
-        .into_iter()
-        .map(|((provider_type, band), requests)| AgeRow {
-            provider_type: provider_type.to_owned(),
-            band: AGE_BANDS[band].1,
-            requests,
-        })
-        .collect();
 
     // Every gap between consecutive attended visits of a patient.
-    let mut gaps: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
     for mut course in visits.into_values() {
         course.sort();
         for pair in course.windows(2) {
             let ((earlier, _), (later, clinic)) = (pair[0], pair[1]);
             let days = (later - earlier).as_secs_f64() / 86_400.0;
-            let date = zone(clinic).to_datetime(later).date();
-            gaps.entry((clinic.to_owned(), month(date))).or_default().push(days);
+            let date = shared.zone(clinic).to_datetime(later).date();
+            part.gaps.entry((clinic.to_owned(), month(date))).or_default().push(days);
         }
     }
-    let follow_up_gaps = gaps
-        .into_iter()
-        .map(|((clinic, month), days)| {
-            let mut waits: Vec<Wait> =
-                days.iter().map(|&length| Wait { length, ended: true }).collect();
-            GapRow {
+    part
+}
+
+impl AccessPart {
+    /// Adds another part's share.
+    pub(crate) fn merge(&mut self, other: AccessPart) {
+        for (key, n) in other.ages {
+            *self.ages.entry(key).or_default() += n;
+        }
+        for (key, days) in other.gaps {
+            self.gaps.entry(key).or_default().extend(days);
+        }
+        for (key, (new_patients, returning)) in other.shares {
+            let entry = self.shares.entry(key).or_default();
+            entry.0 += new_patients;
+            entry.1 += returning;
+        }
+    }
+
+    /// The access measures, with the third next available computed apart.
+    pub(crate) fn finish(self, third_next_available: Vec<TnaRow>) -> Access {
+        let open_age = self
+            .ages
+            .into_iter()
+            .map(|((provider_type, band), requests)| AgeRow {
+                provider_type: provider_type.to_owned(),
+                band: AGE_BANDS[band].1,
+                requests,
+            })
+            .collect();
+        let follow_up_gaps = self
+            .gaps
+            .into_iter()
+            .map(|((clinic, month), days)| {
+                let mut waits: Vec<Wait> =
+                    days.iter().map(|&length| Wait { length, ended: true }).collect();
+                GapRow {
+                    clinic,
+                    month,
+                    gaps: days.len() as u64,
+                    p50_days: km_quantile(&mut waits, 0.5),
+                    p90_days: km_quantile(&mut waits, 0.9),
+                    over_14_days: days.iter().filter(|d| **d > 14.0).count() as u64,
+                }
+            })
+            .collect();
+        let new_vs_returning = self
+            .shares
+            .into_iter()
+            .map(|((clinic, month), (new_patients, returning))| ShareRow {
                 clinic,
                 month,
-                gaps: days.len() as u64,
-                p50_days: km_quantile(&mut waits, 0.5),
-                p90_days: km_quantile(&mut waits, 0.9),
-                over_14_days: days.iter().filter(|d| **d > 14.0).count() as u64,
-            }
-        })
-        .collect();
-    let new_vs_returning = shares
-        .into_iter()
-        .map(|((clinic, month), (new_patients, returning))| ShareRow {
-            clinic,
-            month,
-            new_patients,
-            returning,
-        })
-        .collect();
-    Access { third_next_available, open_age, follow_up_gaps, new_vs_returning }
+                new_patients,
+                returning,
+            })
+            .collect();
+        Access { third_next_available, open_age, follow_up_gaps, new_vs_returning }
+    }
 }

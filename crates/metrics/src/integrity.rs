@@ -3,11 +3,10 @@
 
 use foldhash::HashMap;
 
-use events::{Body, CloseReason, EventType};
+use events::{Body, CloseReason, Event};
 use jiff::Timestamp;
 
-use crate::Entry;
-use crate::access::TnaRow;
+use crate::scan::Shared;
 
 /// One check's result.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +34,20 @@ pub(crate) const BOOKED_AT_REQUEST_TNA_DAYS: i32 = 14;
 /// for the same clinic and provider type looks like a clock reset.
 pub(crate) const RESET_SECONDS: i64 = 7 * 24 * 3600;
 
+/// The extension events recorded after the deadline they meant to extend,
+/// found by the evaluator.
+pub(crate) type LateExtensions = Vec<String>;
+
+/// The findings made event by event, in ledger order, by [`crate::Scan`].
+#[derive(Debug, Default)]
+pub(crate) struct Checks {
+    pub(crate) late: Vec<String>,
+    pub(crate) past_time: Vec<String>,
+    pub(crate) never_published: Vec<String>,
+    pub(crate) already_taken: Vec<String>,
+    pub(crate) voided: Vec<String>,
+}
+
 /// A request's opening, as the checks need it.
 struct Opened<'e> {
     clinic: &'e str,
@@ -44,106 +57,35 @@ struct Opened<'e> {
     event_id: &'e str,
 }
 
-/// The extension events recorded after the deadline they meant to extend,
-/// found by the evaluator.
-pub(crate) type LateExtensions = Vec<String>;
+/// The findings about requests' openings of one part: each with the
+/// opening's time, for the order of the merged list.
+#[derive(Debug, Default)]
+pub(crate) struct OpenedChecks {
+    booked_at_request: Vec<(Timestamp, String)>,
+    resets: Vec<(Timestamp, String)>,
+}
 
-pub(crate) fn integrity(
-    entries: &[Entry],
-    tna: &[TnaRow],
-    late_extensions: LateExtensions,
-    chain: Option<&str>,
-    zone: &dyn Fn(&str) -> jiff::tz::TimeZone,
-) -> Vec<Finding> {
-    let live = || entries.iter().filter(|e| e.voided_by.is_none());
-    let mut late = Vec::new();
-    let mut past_time = Vec::new();
-    let mut never_published = Vec::new();
-    let mut already_taken = Vec::new();
-    let mut voided = Vec::new();
-    let mut slots: HashMap<&str, (u32, Option<Timestamp>)> = HashMap::default();
-    let mut taken: HashMap<&str, u32> = HashMap::default();
-    let mut appointment_slot: HashMap<&str, &str> = HashMap::default();
-    for entry in live() {
-        let event = &entry.event;
-        let at = event.occurred_at.timestamp();
-        let entered = event.entered_at.map_or(entry.recorded_at, |e| e.timestamp());
-        let limit = if event.event_type() == EventType::RequestOpened {
-            LATE_OPENING_SECONDS
-        } else {
-            LATE_OTHER_SECONDS
-        };
-        if (entered - at).as_secs() > limit {
-            late.push(event.event_id.to_string());
-        }
-        match &event.body {
-            Body::SlotPublished(s) => {
-                slots.insert(s.slot_id.as_str(), (s.capacity.get(), None));
-            }
-            Body::SlotWithdrawn(w) => {
-                if let Some(slot) = slots.get_mut(w.slot_id.as_str()) {
-                    slot.1.get_or_insert(at);
-                }
-            }
-            Body::OfferMade(o) => {
-                if o.appointment_at.timestamp() < at {
-                    past_time.push(event.event_id.to_string());
-                }
-                if let Some(slot_id) = &o.slot_id {
-                    match slots.get(slot_id.as_str()) {
-                        None => never_published.push(event.event_id.to_string()),
-                        Some((capacity, withdrawn)) => {
-                            let full =
-                                taken.get(slot_id.as_str()).copied().unwrap_or(0) >= *capacity;
-                            if full || withdrawn.is_some_and(|w| w <= at) {
-                                already_taken.push(event.event_id.to_string());
-                            }
-                        }
-                    }
-                }
-            }
-            Body::AppointmentBooked(b) => {
-                if let Some(slot_id) = &b.slot_id {
-                    match slots.get(slot_id.as_str()) {
-                        None => never_published.push(event.event_id.to_string()),
-                        Some((capacity, withdrawn)) => {
-                            let count = taken.entry(slot_id.as_str()).or_default();
-                            if *count >= *capacity || withdrawn.is_some_and(|w| w <= at) {
-                                already_taken.push(event.event_id.to_string());
-                            }
-                            *count += 1;
-                        }
-                    }
-                    appointment_slot.insert(b.appointment_id.as_str(), slot_id.as_str());
-                }
-            }
-            Body::AppointmentCancelled(c) => {
-                if let Some(slot) = appointment_slot.get(c.appointment_id.as_str())
-                    && let Some(count) = taken.get_mut(slot)
-                {
-                    *count = count.saturating_sub(1);
-                }
-            }
-            _ => {}
-        }
+impl OpenedChecks {
+    /// Adds another part's findings.
+    pub(crate) fn merge(&mut self, other: OpenedChecks) {
+        self.booked_at_request.extend(other.booked_at_request);
+        self.resets.extend(other.resets);
     }
-    for entry in entries {
-        if entry.voided_by.is_some() {
-            voided.push(entry.event.event_id.to_string());
-        }
-    }
+}
 
-    // Requests opened minutes before their first offer where the clinic had
-    // no slot for weeks, and closures followed by a new request.
-    let tna_of: HashMap<(&str, &str, jiff::civil::Date), Option<i32>> = tna
+/// Requests opened minutes before their first offer where the clinic had no
+/// slot for weeks, and closures followed by a new request, among the live
+/// events of some patients.
+pub(crate) fn opened_checks(events: &[&Event], shared: &Shared) -> OpenedChecks {
+    let tna_of: HashMap<(&str, &str, jiff::civil::Date), Option<i32>> = shared
+        .third_next_available()
         .iter()
         .map(|r| ((r.clinic.as_str(), r.provider_type.as_str(), r.date), r.days))
         .collect();
     let mut opened: HashMap<&str, Opened<'_>> = HashMap::default();
     let mut first_offer: HashMap<&str, (Timestamp, Timestamp)> = HashMap::default();
     let mut closures: HashMap<(&str, &str, &str), Vec<Timestamp>> = HashMap::default();
-    for entry in live() {
-        let event = &entry.event;
+    for event in events {
         let at = event.occurred_at.timestamp();
         match &event.body {
             Body::RequestOpened(r) => {
@@ -173,19 +115,16 @@ pub(crate) fn integrity(
             _ => {}
         }
     }
-    let mut booked_at_request = Vec::new();
-    let mut resets = Vec::new();
-    let mut requests: Vec<(&str, &Opened<'_>)> = opened.iter().map(|(k, v)| (*k, v)).collect();
-    requests.sort_by_key(|(_, o)| (o.at, o.event_id));
-    for (request_id, o) in requests {
+    let mut out = OpenedChecks::default();
+    for (request_id, o) in &opened {
         if let Some((offer, appointment)) = first_offer.get(request_id)
             && (*offer - o.at).as_secs() <= BOOKED_AT_REQUEST_SECONDS
             && (*appointment - *offer).as_secs() <= BOOKED_AT_REQUEST_APPOINTMENT_SECONDS
         {
-            let date = zone(o.clinic).to_datetime(o.at).date();
+            let date = shared.zone(o.clinic).to_datetime(o.at).date();
             let far = tna_of.get(&(o.clinic, o.provider, date)).copied().flatten();
             if far.is_some_and(|d| d > BOOKED_AT_REQUEST_TNA_DAYS) {
-                booked_at_request.push(o.event_id.to_owned());
+                out.booked_at_request.push((o.at, o.event_id.to_owned()));
             }
         }
         let reset = closures.get(&(o.clinic, o.provider, o.patient)).is_some_and(|times| {
@@ -194,9 +133,28 @@ pub(crate) fn integrity(
                 .any(|closed| *closed <= o.at && (o.at - *closed).as_secs() <= RESET_SECONDS)
         });
         if reset {
-            resets.push(o.event_id.to_owned());
+            out.resets.push((o.at, o.event_id.to_owned()));
         }
     }
+    out
+}
+
+/// Every check's findings: those made in ledger order, those about
+/// openings (ordered by the opening's time, then event id), the extensions
+/// recorded late and the chain's break.
+pub(crate) fn findings(
+    checks: Checks,
+    opened: OpenedChecks,
+    late_extensions: LateExtensions,
+    chain: Option<&str>,
+) -> Vec<Finding> {
+    let Checks { late, past_time, never_published, already_taken, voided } = checks;
+    let in_order = |mut found: Vec<(Timestamp, String)>| {
+        found.sort();
+        found.into_iter().map(|(_, id)| id).collect::<Vec<_>>()
+    };
+    let booked_at_request = in_order(opened.booked_at_request);
+    let resets = in_order(opened.resets);
     let chain_problem: Vec<String> = chain.map(|c| vec![c.to_owned()]).unwrap_or_default();
     vec![
         Finding {

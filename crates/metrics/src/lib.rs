@@ -9,12 +9,14 @@
 mod access;
 mod integrity;
 mod report;
+mod scan;
 mod survival;
 mod worklist;
 
 pub use crate::access::{Access, AgeRow, GapRow, ShareRow, TnaRow};
 pub use crate::integrity::Finding;
 pub use crate::report::{GroupBy, Row, WAIT_BINS};
+pub use crate::scan::{Partial, Route, Router, Scan, Shared, finish};
 pub use crate::survival::{Wait, km_quantile};
 pub use crate::worklist::{WorkItem, worklist};
 
@@ -53,8 +55,9 @@ pub struct Report {
     pub integrity: Vec<Finding>,
 }
 
-/// Computes a report from the entries recorded by `as_of`. `chain` is the
-/// ledger's verification failure, if it failed.
+/// Computes a report from the entries recorded by `as_of`, all in memory.
+/// `chain` is the ledger's verification failure, if it failed. For a ledger
+/// larger than memory, see [`Scan`].
 pub fn report(
     entries: &[Entry],
     rule_set: &RuleSet,
@@ -62,33 +65,7 @@ pub fn report(
     by: &[GroupBy],
     chain: Option<&str>,
 ) -> Report {
-    let events: Vec<&Event> =
-        entries.iter().filter(|e| e.voided_by.is_none()).map(|e| &e.event).collect();
-    let mut zones: foldhash::HashMap<&str, jiff::tz::TimeZone> = foldhash::HashMap::default();
-    for event in &events {
-        if let events::Body::ClinicRegistered(c) = &event.body {
-            zones.insert(c.clinic.as_str(), c.time_zone.time_zone());
-        }
-    }
-    let zone =
-        |clinic: &str| zones.get(clinic).cloned().unwrap_or_else(|| rule_set.time_zone.clone());
-    let (tables, late_extensions) =
-        report::compliance(&events, rule_set, as_of, &[by, &[GroupBy::Month]]);
-    let mut tables = tables.into_iter();
-    let rows = tables.next().unwrap_or_default();
-    let by_month = tables.next().unwrap_or_default();
-    let access = access::access(&events, as_of, &zone);
-    let integrity =
-        integrity::integrity(entries, &access.third_next_available, late_extensions, chain, &zone);
-    Report {
-        rule_set: rule_set.id.clone(),
-        as_of,
-        by: by.to_vec(),
-        rows,
-        by_month,
-        access,
-        integrity,
-    }
+    scan::whole(entries, rule_set, as_of, by, chain)
 }
 
 #[cfg(test)]

@@ -9,7 +9,9 @@ use std::fmt;
 use events::{Body, DeclineReason, Event, Urgency};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use rules::{History, Outcome, Reasons, RuleSet, Verdict, assemble, evaluate};
+use rules::{History, Outcome, Reasons, RuleSet, Verdict, assemble_with, evaluate};
+
+use crate::scan::Shared;
 
 use crate::survival::{Wait, km_quantile};
 
@@ -126,18 +128,65 @@ pub const WAIT_BINS: [(f64, &str); 6] = [
 
 /// The clinic facts a report needs.
 #[derive(Debug, Clone)]
-struct Clinic {
-    time_zone: TimeZone,
-    network: String,
+pub(crate) struct Clinic {
+    pub(crate) time_zone: TimeZone,
+    pub(crate) network: String,
+}
+
+/// Waits, compactly: the lengths, and a bit for each saying whether it
+/// ended (8 bytes and a bit each rather than 16).
+#[derive(Default)]
+struct Waits {
+    lengths: Vec<f64>,
+    ended: Vec<u64>,
+}
+
+impl Waits {
+    fn push(&mut self, wait: Wait) {
+        let idx = self.lengths.len();
+        if idx % 64 == 0 {
+            self.ended.push(0);
+        }
+        self.ended[idx / 64] |= u64::from(wait.ended) << (idx % 64);
+        self.lengths.push(wait.length);
+    }
+
+    fn iter(&self) -> impl Iterator<Item = Wait> + '_ {
+        self.lengths
+            .iter()
+            .enumerate()
+            .map(|(idx, &length)| Wait { length, ended: self.ended[idx / 64] >> (idx % 64) & 1 == 1 })
+    }
+
+    fn extend(&mut self, other: &Waits) {
+        for wait in other.iter() {
+            self.push(wait);
+        }
+    }
+}
+
+/// The accumulators of one grouping: by group keys and standard.
+pub(crate) type Groups = HashMap<(Vec<String>, usize), Accum>;
+
+/// Adds `theirs` into `mine`.
+pub(crate) fn merge_groups(mine: &mut Groups, theirs: Groups) {
+    for (key, accum) in theirs {
+        match mine.get_mut(&key) {
+            Some(existing) => existing.merge(&accum),
+            None => {
+                mine.insert(key, accum);
+            }
+        }
+    }
 }
 
 #[derive(Default)]
-struct Accum {
+pub(crate) struct Accum {
     requests: u64,
     counts: [u64; 5],
-    offer_days: Vec<Wait>,
-    offer_business_days: Vec<Wait>,
-    attended_days: Vec<Wait>,
+    offer_days: Waits,
+    offer_business_days: Waits,
+    attended_days: Waits,
     extensions: u64,
     declines_patient_preference: u64,
     out_of_network: u64,
@@ -226,36 +275,41 @@ impl Accum {
         self.out_of_network += c.out_of_network;
         self.harm_while_waiting += c.harm_while_waiting;
     }
+
+    fn merge(&mut self, other: &Accum) {
+        self.requests += other.requests;
+        for (mine, theirs) in self.counts.iter_mut().zip(other.counts) {
+            *mine += theirs;
+        }
+        self.offer_days.extend(&other.offer_days);
+        self.offer_business_days.extend(&other.offer_business_days);
+        self.attended_days.extend(&other.attended_days);
+        self.extensions += other.extensions;
+        self.group_for_individual += other.group_for_individual;
+        self.declines_patient_preference += other.declines_patient_preference;
+        self.out_of_network += other.out_of_network;
+        self.harm_while_waiting += other.harm_while_waiting;
+    }
 }
 
-/// Builds the compliance table of a report once for each grouping (one
-/// pass over the requests), and lists the extensions recorded after their
-/// deadline.
+/// Builds the accumulators of the compliance table once for each grouping
+/// (one pass over the requests of `events`), and lists the extensions
+/// recorded after their deadline.
 pub(crate) fn compliance(
     events: &[&Event],
+    shared: &Shared,
     rule_set: &RuleSet,
     as_of: Timestamp,
     groupings: &[&[GroupBy]],
-) -> (Vec<Vec<Row>>, Vec<String>) {
-    let mut clinics: HashMap<&str, Clinic> = HashMap::default();
-    for event in events {
-        if let Body::ClinicRegistered(c) = &event.body {
-            let clinic =
-                Clinic { time_zone: c.time_zone.time_zone(), network: c.network.to_string() };
-            clinics.insert(c.clinic.as_str(), clinic);
-        }
-    }
-    let unregistered =
-        Clinic { time_zone: rule_set.time_zone.clone(), network: "(unregistered)".to_owned() };
-    // Accumulated in hash maps, ordered by group then standard at the end.
-    let mut groups: Vec<HashMap<(Vec<String>, usize), Accum>> =
-        groupings.iter().map(|_| HashMap::default()).collect();
+) -> (Vec<Groups>, Vec<String>) {
+    let mut groups: Vec<Groups> = groupings.iter().map(|_| HashMap::default()).collect();
     let mut verdicts: Vec<Verdict<'_, '_>> = Vec::new();
     let mut problems = Vec::new();
     let mut late_extensions = Vec::new();
-    for history in assemble(events.iter().copied()) {
+    let prior = |id: &str| shared.appointment_at(id);
+    for history in assemble_with(events.iter().copied(), &prior) {
         let clinic_id = history.request.clinic.as_str();
-        let clinic = clinics.get(clinic_id).unwrap_or(&unregistered);
+        let clinic = shared.clinic(clinic_id);
         verdicts.clear();
         evaluate(&history, rule_set, &clinic.time_zone, as_of, &mut verdicts, &mut problems);
         if verdicts.is_empty() {
@@ -327,24 +381,27 @@ pub(crate) fn compliance(
             }
         }
     }
-    let tables = groups.into_iter().map(|groups| rows(groups, rule_set)).collect();
-    late_extensions.sort();
-    late_extensions.dedup();
-    (tables, late_extensions)
+    (groups, late_extensions)
 }
 
 /// The rows of one grouping's accumulators, by group then standard.
-fn rows(groups: HashMap<(Vec<String>, usize), Accum>, rule_set: &RuleSet) -> Vec<Row> {
+pub(crate) fn rows(groups: Groups, rule_set: &RuleSet) -> Vec<Row> {
     let groups: BTreeMap<(Vec<String>, usize), Accum> = groups.into_iter().collect();
     groups
         .into_iter()
-        .map(|((keys, standard_idx), mut a)| {
+        .map(|((keys, standard_idx), a)| {
             let standard = &rule_set.standards[standard_idx];
             let [met, missed, open_within, open_overdue, excluded] = a.counts;
             let denominator = met + missed + open_overdue;
-            a.offer_business_days.retain(|w| !w.length.is_nan());
+            let mut offer_days: Vec<Wait> = a.offer_days.iter().collect();
+            drop(a.offer_days);
+            let mut offer_business_days: Vec<Wait> =
+                a.offer_business_days.iter().filter(|w| !w.length.is_nan()).collect();
+            drop(a.offer_business_days);
+            let mut attended_days: Vec<Wait> = a.attended_days.iter().collect();
+            drop(a.attended_days);
             let mut wait_histogram = [0u64; WAIT_BINS.len() + 1];
-            for wait in &a.offer_days {
+            for wait in &offer_days {
                 let bin = if wait.ended {
                     WAIT_BINS
                         .iter()
@@ -366,12 +423,12 @@ fn rows(groups: HashMap<(Vec<String>, usize), Accum>, rule_set: &RuleSet) -> Vec
                 excluded,
                 rate: (denominator > 0).then(|| met as f64 / denominator as f64),
                 threshold: standard.threshold,
-                wait_p50_days: km_quantile(&mut a.offer_days, 0.5),
-                wait_p90_days: km_quantile(&mut a.offer_days, 0.9),
-                wait_p50_business_days: km_quantile(&mut a.offer_business_days, 0.5),
-                wait_p90_business_days: km_quantile(&mut a.offer_business_days, 0.9),
-                attended_p50_days: km_quantile(&mut a.attended_days, 0.5),
-                attended_p90_days: km_quantile(&mut a.attended_days, 0.9),
+                wait_p50_days: km_quantile(&mut offer_days, 0.5),
+                wait_p90_days: km_quantile(&mut offer_days, 0.9),
+                wait_p50_business_days: km_quantile(&mut offer_business_days, 0.5),
+                wait_p90_business_days: km_quantile(&mut offer_business_days, 0.9),
+                attended_p50_days: km_quantile(&mut attended_days, 0.5),
+                attended_p90_days: km_quantile(&mut attended_days, 0.9),
                 extensions: a.extensions,
                 declines_patient_preference: a.declines_patient_preference,
                 out_of_network: a.out_of_network,

@@ -44,6 +44,17 @@ impl<'e> History<'e> {
 /// are left out. Histories come in the order their requests were opened in
 /// the input.
 pub fn assemble<'e>(events: impl IntoIterator<Item = &'e Event>) -> Vec<History<'e>> {
+    assemble_with(events, &|_| None)
+}
+
+/// [`assemble`], where a follow-up's `prior_appointment_id` not booked in
+/// `events` is looked up with `booked_elsewhere` (the booked time of that
+/// appointment elsewhere in the ledger): for a report computed a few
+/// patients at a time.
+pub fn assemble_with<'e>(
+    events: impl IntoIterator<Item = &'e Event>,
+    booked_elsewhere: &dyn Fn(&str) -> Option<Instant>,
+) -> Vec<History<'e>> {
     let mut order: Vec<&'e Event> = Vec::new();
     let mut by_request: HashMap<&'e str, Vec<&'e Event>> = HashMap::default();
     let mut appointments: HashMap<&'e str, Instant> = HashMap::default();
@@ -68,7 +79,9 @@ pub fn assemble<'e>(events: impl IntoIterator<Item = &'e Event>) -> Vec<History<
             let prior = body
                 .prior_appointment_id
                 .as_ref()
-                .and_then(|id| appointments.get(id.as_str()).copied());
+                .and_then(|id| {
+                    appointments.get(id.as_str()).copied().or_else(|| booked_elsewhere(id.as_str()))
+                });
             History::new(opened, events, prior)
         })
         .collect()

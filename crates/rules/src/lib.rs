@@ -17,7 +17,7 @@ mod ruleset;
 
 pub use crate::error::Error;
 pub use crate::evaluate::{Outcome, Problem, Reasons, Verdict, evaluate};
-pub use crate::history::{History, assemble};
+pub use crate::history::{History, assemble, assemble_with};
 pub use crate::ruleset::{
     ClockStart, Conditions, Limit, Qualifying, RuleSet, SHIPPED, Standard, Stop,
 };
