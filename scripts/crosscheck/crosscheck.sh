@@ -51,7 +51,7 @@ fi
 as_of="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 
 /usr/bin/time -f "%e %M" -o "$work/carequeue.time" \
-    "$cq" report --db "$work/ledger.db" --rules ca-dmhc --as-of "$as_of" --format json --out "$work/carequeue.json"
+    "$cq" report --db "$work/ledger.db" --rules ca-dmhc --as-of "$as_of" --format json --out "$work/carequeue.json" --timings
 read -r ours ours_kb < "$work/carequeue.time"
 duck compliance "$work/events.parquet" --as-of "$as_of" > "$work/duckdb.ndjson"
 duck compare "$work/carequeue.json" "$work/duckdb.ndjson" "$ours" "$ours_kb"

@@ -334,6 +334,11 @@ pub(crate) struct ReportArgs {
     /// Write to this file instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub(crate) out: Option<PathBuf>,
+    /// Print how long each phase took (reading and checking the ledger,
+    /// the parts, the totals) and how many parts there were, to standard
+    /// error.
+    #[arg(long)]
+    pub(crate) timings: bool,
 }
 
 fn parse_group(text: &str) -> Result<metrics::GroupBy, String> {

@@ -34,23 +34,9 @@ pub(crate) fn run(args: &ReportArgs) -> Result<Outcome> {
     let rule_set = crate::rules_cmd::load(&args.judge.rules)?;
     let as_of = args.judge.as_of.unwrap_or_else(jiff::Timestamp::now);
     let ledger = Ledger::open(&args.db.db)?;
-    // The chain check reads the whole ledger on its own connection; it runs
-    // beside the report's own read and computation.
-    let (chain, entries) = std::thread::scope(|scope| {
-        let verifier = scope.spawn(|| ledger.verify(None));
-        let entries = entries_as_of(&ledger, as_of);
-        let chain = match verifier.join() {
-            Ok(verification) => verification,
-            Err(panic) => std::panic::resume_unwind(panic),
-        };
-        (chain, entries)
-    });
-    let chain = match chain? {
-        ledger::Verification::Valid { .. } => None,
-        ledger::Verification::Broken(broken) => Some(broken.to_string()),
-    };
-    let entries = entries?;
-    let report = metrics::report(&entries, &rule_set, as_of, &args.by, chain.as_deref());
+    let (report, verification) =
+        crate::parts::report(&ledger, &rule_set, as_of, &args.by, args.timings)?;
+    let chain_valid = matches!(verification, ledger::Verification::Valid { .. });
     let mut out: Box<dyn Write> = match &args.out {
         Some(path) => Box::new(BufWriter::new(
             File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
@@ -62,7 +48,7 @@ pub(crate) fn run(args: &ReportArgs) -> Result<Outcome> {
         ReportFormat::Csv => write_csv(&mut out, &report)?,
         ReportFormat::Json => write_json(&mut out, &report)?,
         ReportFormat::Html => {
-            out.write_all(crate::html::render(&report, &rule_set, chain.is_none()).as_bytes())?
+            out.write_all(crate::html::render(&report, &rule_set, chain_valid).as_bytes())?
         }
     }
     out.flush().context("write report")?;

@@ -59,6 +59,8 @@ pub struct StoredEvent {
     pub voided_by: Option<EventId>,
     /// The event.
     pub event: Event,
+    /// The event's canonical encoding, as stored and hashed.
+    pub body: String,
 }
 
 /// The event ledger; see the crate documentation.
@@ -114,9 +116,8 @@ impl Ledger {
     ) -> Result<(), Error> {
         let mut pick =
             |batches: &[BatchRow]| ReadTo::both(as_of.map(|as_of| seq_as_of(batches, as_of)));
-        self.store.read(&mut pick, &mut |row| {
-            each(stored_event(row, None)?).map_err(Error::Callback)
-        })
+        self.store
+            .read(&mut pick, &mut |row| each(stored_event(row, None)?).map_err(Error::Callback))
     }
 
     /// Checks the whole chain as [`Ledger::verify`] does and, in the same
@@ -182,7 +183,7 @@ pub(crate) fn stored_event(
                 .map_err(|err| Error::Corrupt { seq: row.seq, reason: err.to_string() })?,
         ),
     };
-    Ok(StoredEvent { seq: row.seq, recorded_at, hash: row.hash, voided_by, event })
+    Ok(StoredEvent { seq: row.seq, recorded_at, hash: row.hash, voided_by, event, body: row.body })
 }
 
 /// The last sequence number of the batches recorded by `as_of`.

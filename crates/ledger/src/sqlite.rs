@@ -152,18 +152,32 @@ impl Store for Sqlite {
         // One read transaction, so the batches and the events are one snapshot.
         conn.execute_batch("BEGIN")?;
         let to = pick(&load_batches(&conn)?);
+        let bound =
+            |seq: Option<u64>| seq.map_or(i64::MAX, |s| i64::try_from(s).unwrap_or(i64::MAX));
+        // The voids first (few, through their index), rather than a join
+        // probing the index for every event.
+        let mut voided: std::collections::HashMap<String, String> =
+            std::collections::HashMap::new();
+        {
+            let mut stmt = conn.prepare(
+                "SELECT voids, event_id FROM events WHERE voids IS NOT NULL AND seq <= ?1",
+            )?;
+            let mut rows = stmt.query([bound(to.voids)])?;
+            while let Some(r) = rows.next()? {
+                voided.insert(r.get(0)?, r.get(1)?);
+            }
+        }
         let mut stmt = conn.prepare(
-            "SELECT e.seq, e.event_id, e.type, e.recorded_at, e.request_id, e.creates, e.voids,
-                    e.body, e.hash, v.event_id
-             FROM events e LEFT JOIN events v ON v.voids = e.event_id AND v.seq <= ?2
-             WHERE e.seq <= ?1 ORDER BY e.seq",
+            "SELECT seq, event_id, type, recorded_at, request_id, creates, voids, body, hash
+             FROM events WHERE seq <= ?1 ORDER BY seq",
         )?;
-        let bound = |seq: Option<u64>| seq.map_or(i64::MAX, |s| i64::try_from(s).unwrap_or(i64::MAX));
-        let mut rows = stmt.query([bound(to.events), bound(to.voids)])?;
+        let mut rows = stmt.query([bound(to.events)])?;
         while let Some(r) = rows.next()? {
+            let event_id: String = r.get(1)?;
+            let voided_by = if voided.is_empty() { None } else { voided.remove(&event_id) };
             each(StoredRow {
                 seq: r.get(0)?,
-                event_id: r.get(1)?,
+                event_id,
                 event_type: r.get(2)?,
                 recorded_at: r.get(3)?,
                 request_id: r.get(4)?,
@@ -171,7 +185,7 @@ impl Store for Sqlite {
                 voids: r.get(6)?,
                 body: r.get(7)?,
                 hash: r.get(8)?,
-                voided_by: r.get(9)?,
+                voided_by,
             })?;
         }
         Ok(())

@@ -3,10 +3,10 @@
 
 use std::cell::RefCell;
 
-use crate::chain::{GENESIS, Head, batch_hash, entry_hash, parse_recorded_at};
-use crate::seq_as_of;
-use crate::error::Error;
 use crate::StoredEvent;
+use crate::chain::{GENESIS, Head, batch_hash, entry_hash, parse_recorded_at};
+use crate::error::Error;
+use crate::seq_as_of;
 use crate::store::{BatchRow, ReadTo, Store, StoredRow};
 
 /// The outcome of [`crate::Ledger::verify`].
@@ -203,7 +203,8 @@ pub(crate) fn walk(
     let delivering = deliver.is_some();
     let as_of = deliver.as_ref().and_then(|d| d.as_of);
     let deliver_to = std::cell::Cell::new(u64::MAX);
-    let read = store.read(
+    let read = read_beside(
+        store,
         &mut |batches| {
             let to = match as_of {
                 Some(as_of) => {
@@ -291,6 +292,78 @@ pub(crate) fn walk(
         n_events: walk.seq,
         n_batches: batches.len() as u64,
         head: Head { seq: walk.seq, hash: walk.hash },
+    })
+}
+
+/// Rows handed from the reading thread at a time.
+const ROWS: usize = 1024;
+
+/// [`Store::read`] on a thread of its own, so that the database's work and
+/// the checks run side by side; `pick` and `each` run on this thread.
+fn read_beside(
+    store: &dyn Store,
+    pick: &mut dyn FnMut(&[BatchRow]) -> ReadTo,
+    each: &mut dyn FnMut(StoredRow) -> Result<(), Error>,
+) -> Result<(), Error> {
+    enum Message {
+        Batches(Vec<BatchRow>),
+        Rows(Vec<StoredRow>),
+    }
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Message>(8);
+    let (to_sender, to_receiver) = std::sync::mpsc::sync_channel::<ReadTo>(1);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let stopped = || Error::Callback("the reader stopped".into());
+            let mut chunk = Vec::with_capacity(ROWS);
+            let read = store.read(
+                &mut |batches| {
+                    // Nothing is read when the other side is gone.
+                    if sender.send(Message::Batches(batches.to_vec())).is_err() {
+                        return ReadTo::both(Some(0));
+                    }
+                    to_receiver.recv().unwrap_or(ReadTo::both(Some(0)))
+                },
+                &mut |row| {
+                    chunk.push(row);
+                    if chunk.len() == ROWS {
+                        let full = std::mem::replace(&mut chunk, Vec::with_capacity(ROWS));
+                        sender.send(Message::Rows(full)).map_err(|_| stopped())?;
+                    }
+                    Ok(())
+                },
+            );
+            match read {
+                Ok(()) if !chunk.is_empty() => {
+                    sender.send(Message::Rows(chunk)).map_err(|_| stopped())
+                }
+                other => other,
+            }
+        });
+        let mut outcome = Ok(());
+        'messages: for message in receiver.iter() {
+            match message {
+                Message::Batches(batches) => {
+                    // The reader waits for this answer.
+                    let _ = to_sender.send(pick(&batches));
+                }
+                Message::Rows(rows) => {
+                    for row in rows {
+                        if let Err(err) = each(row) {
+                            outcome = Err(err);
+                            break 'messages;
+                        }
+                    }
+                }
+            }
+        }
+        // Dropping these stops a reader still sending or waiting.
+        drop(receiver);
+        drop(to_sender);
+        let read = match reader.join() {
+            Ok(read) => read,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        outcome.and(read)
     })
 }
 

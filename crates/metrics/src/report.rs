@@ -144,7 +144,7 @@ struct Waits {
 impl Waits {
     fn push(&mut self, wait: Wait) {
         let idx = self.lengths.len();
-        if idx % 64 == 0 {
+        if idx.is_multiple_of(64) {
             self.ended.push(0);
         }
         self.ended[idx / 64] |= u64::from(wait.ended) << (idx % 64);
@@ -152,10 +152,10 @@ impl Waits {
     }
 
     fn iter(&self) -> impl Iterator<Item = Wait> + '_ {
-        self.lengths
-            .iter()
-            .enumerate()
-            .map(|(idx, &length)| Wait { length, ended: self.ended[idx / 64] >> (idx % 64) & 1 == 1 })
+        self.lengths.iter().enumerate().map(|(idx, &length)| Wait {
+            length,
+            ended: self.ended[idx / 64] >> (idx % 64) & 1 == 1,
+        })
     }
 
     fn extend(&mut self, other: &Waits) {

@@ -28,7 +28,7 @@ use rules::RuleSet;
 
 use crate::access::{self, AccessPart, Slot, TnaRow};
 use crate::integrity::{self, Checks, OpenedChecks};
-use crate::report::{self, Groups, GroupBy};
+use crate::report::{self, GroupBy, Groups};
 use crate::{Entry, Report};
 
 /// Dense numbers for strings: each distinct string gets the next `u32`.
@@ -260,13 +260,15 @@ impl Scan {
                     self.checks.past_time.push(event.event_id.to_string());
                 }
                 if let Some(slot_id) = &o.slot_id {
-                    let slot = self.slot_ids.get(slot_id.as_str()).and_then(|idx| {
-                        self.slots[idx as usize].as_ref().map(|(slot, _)| slot)
-                    });
+                    let slot = self
+                        .slot_ids
+                        .get(slot_id.as_str())
+                        .and_then(|idx| self.slots[idx as usize].as_ref().map(|(slot, _)| slot));
                     match slot {
                         None => self.checks.never_published.push(event.event_id.to_string()),
                         Some(slot) => {
-                            if slot.booked >= slot.capacity || slot.withdrawn.is_some_and(|w| w <= at)
+                            if slot.booked >= slot.capacity
+                                || slot.withdrawn.is_some_and(|w| w <= at)
                             {
                                 self.checks.already_taken.push(event.event_id.to_string());
                             }
@@ -281,7 +283,8 @@ impl Scan {
                     match found.and_then(|idx| self.slots[idx as usize].as_mut()) {
                         None => self.checks.never_published.push(event.event_id.to_string()),
                         Some((slot, _)) => {
-                            if slot.booked >= slot.capacity || slot.withdrawn.is_some_and(|w| w <= at)
+                            if slot.booked >= slot.capacity
+                                || slot.withdrawn.is_some_and(|w| w <= at)
                             {
                                 self.checks.already_taken.push(event.event_id.to_string());
                             }
@@ -348,7 +351,9 @@ impl Scan {
             })
             .collect();
         let zone = |clinic: &str| {
-            by_name.get(clinic).map_or_else(|| unregistered.time_zone.clone(), |c| c.time_zone.clone())
+            by_name
+                .get(clinic)
+                .map_or_else(|| unregistered.time_zone.clone(), |c| c.time_zone.clone())
         };
         let third_next_available =
             access::third_next_available(&slots, &|idx| clinic_names.name(idx), &zone, as_of);
@@ -447,7 +452,15 @@ pub fn finish(
     let Shared { third_next_available, checks, .. } = shared;
     let access = access.finish(third_next_available);
     let integrity = integrity::findings(checks, opened, late_extensions, chain);
-    Report { rule_set: rule_set.id.clone(), as_of, by: by.to_vec(), rows, by_month, access, integrity }
+    Report {
+        rule_set: rule_set.id.clone(),
+        as_of,
+        by: by.to_vec(),
+        rows,
+        by_month,
+        access,
+        integrity,
+    }
 }
 
 /// The report of `entries` in one part (see [`crate::report`]).

@@ -337,10 +337,8 @@ fn events_before_their_request_is_opened_are_routed_afterwards() {
     let part = router.route(&opened.event);
     assert!(matches!(part, crate::Route::Part(p) if p < 3));
     assert_eq!(router.route(&offer.event), part);
-    let clinic = entries
-        .iter()
-        .find(|e| matches!(e.event.body, events::Body::ClinicRegistered(_)))
-        .unwrap();
+    let clinic =
+        entries.iter().find(|e| matches!(e.event.body, events::Body::ClinicRegistered(_))).unwrap();
     assert_eq!(router.route(&clinic.event), crate::Route::Shared);
 }
 
@@ -390,7 +388,10 @@ urgent_carve_out = 3
             entries.iter().filter(|e| e.recorded_at <= as_of).cloned().collect();
         let by = [GroupBy::Clinic, GroupBy::ProviderType];
         let whole = report(&recorded, &rule_set, as_of, &by, None);
-        assert!(!whole.access.follow_up_gaps.is_empty() && !whole.access.third_next_available.is_empty());
+        assert!(
+            !whole.access.follow_up_gaps.is_empty()
+                && !whole.access.third_next_available.is_empty()
+        );
         let whole = format!("{whole:?}");
         for parts in [2, 3, 8] {
             let split = format!("{:?}", report_in_parts(&recorded, &rule_set, as_of, &by, parts));

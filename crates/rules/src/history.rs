@@ -76,12 +76,9 @@ pub fn assemble_with<'e>(
         .filter_map(|opened| {
             let Body::RequestOpened(body) = &opened.body else { return None };
             let events = by_request.remove(body.request_id.as_str()).unwrap_or_default();
-            let prior = body
-                .prior_appointment_id
-                .as_ref()
-                .and_then(|id| {
-                    appointments.get(id.as_str()).copied().or_else(|| booked_elsewhere(id.as_str()))
-                });
+            let prior = body.prior_appointment_id.as_ref().and_then(|id| {
+                appointments.get(id.as_str()).copied().or_else(|| booked_elsewhere(id.as_str()))
+            });
             History::new(opened, events, prior)
         })
         .collect()

@@ -7,6 +7,7 @@ mod commands;
 mod crash;
 mod html;
 mod plan;
+mod report;
 mod simulate;
 mod support;
 mod verdicts;

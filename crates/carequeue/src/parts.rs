@@ -1,0 +1,275 @@
+//! The report over a ledger of any size: one read of the ledger that checks
+//! the chain and feeds [`metrics::Scan`], request events sent to their
+//! patient's part (kept in memory, or spilled to temporary files when the
+//! ledger is large), then the parts computed on every core and merged. See
+//! `metrics::scan` for why the result does not depend on the split.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+use anyhow::{Context, Result, anyhow};
+use events::Event;
+use jiff::Timestamp;
+use ledger::{Ledger, StoredEvent, Verification};
+use metrics::{GroupBy, Partial, Report, Route, Router, Scan, Shared};
+use rules::RuleSet;
+
+/// Events a part holds, by default: a part is held parsed in memory while
+/// it is computed, one part per core at a time.
+const PART_EVENTS: u64 = 1_000_000;
+
+/// Read from this environment variable, the events per part (for tests and
+/// for machines with little memory).
+const PART_EVENTS_VAR: &str = "CAREQUEUE_REPORT_PART_EVENTS";
+
+/// At most this many parts (open files) however small they are asked to be.
+const MAX_PARTS: u64 = 512;
+
+/// Events handed from the reading thread to the scanning one at a time.
+const CHUNK: usize = 4096;
+
+/// Where a part's events wait for pass two.
+enum Sink {
+    Memory(Vec<(u64, Event)>),
+    File { writer: BufWriter<File>, path: std::path::PathBuf },
+}
+
+impl Sink {
+    fn push(&mut self, stored: StoredEvent) -> Result<()> {
+        match self {
+            Sink::Memory(events) => events.push((stored.seq, stored.event)),
+            Sink::File { writer, path } => {
+                let len = u32::try_from(stored.body.len()).context("an event over 4 GB")?;
+                writer
+                    .write_all(&stored.seq.to_le_bytes())
+                    .and_then(|()| writer.write_all(&len.to_le_bytes()))
+                    .and_then(|()| writer.write_all(stored.body.as_bytes()))
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The part's events, in ledger order.
+    fn load(self) -> Result<Vec<Event>> {
+        let mut events = match self {
+            Sink::Memory(events) => events,
+            Sink::File { writer, path } => {
+                let file = writer
+                    .into_inner()
+                    .map_err(|err| anyhow!("cannot write {}: {}", path.display(), err.error()))?;
+                drop(file);
+                read_spilled(&path)?
+            }
+        };
+        // Events routed after their request was opened come last.
+        events.sort_by_key(|(seq, _)| *seq);
+        Ok(events.into_iter().map(|(_, event)| event).collect())
+    }
+}
+
+fn read_spilled(path: &std::path::Path) -> Result<Vec<(u64, Event)>> {
+    let file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut events = Vec::with_capacity(usize::try_from(size / 256).unwrap_or(0));
+    let mut head = [0u8; 12];
+    let mut body = Vec::new();
+    loop {
+        match reader.read_exact(&mut head) {
+            Ok(()) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(err) => return Err(err).with_context(|| format!("cannot read {}", path.display())),
+        }
+        let seq = u64::from_le_bytes(head[..8].try_into().expect("8 bytes"));
+        let len = u32::from_le_bytes(head[8..].try_into().expect("4 bytes")) as usize;
+        body.resize(len, 0);
+        reader.read_exact(&mut body).with_context(|| format!("cannot read {}", path.display()))?;
+        let text = std::str::from_utf8(&body)
+            .with_context(|| format!("{}: event {seq} is not UTF-8", path.display()))?;
+        let event = formats::event_from_json(text)
+            .map_err(|err| anyhow!("{}: event {seq}: {err}", path.display()))?;
+        events.push((seq, event));
+    }
+    Ok(events)
+}
+
+/// The events per part: [`PART_EVENTS`] or the environment's choice.
+fn part_events() -> Result<u64> {
+    match std::env::var(PART_EVENTS_VAR) {
+        Ok(text) => text.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+            anyhow!("{PART_EVENTS_VAR}: expected a positive number, found {text:?}")
+        }),
+        Err(_) => Ok(PART_EVENTS),
+    }
+}
+
+/// The report of the events recorded by `as_of`, and the chain's check of
+/// the whole ledger, from one read. With `timings`, says on standard error
+/// how long each phase took.
+pub(crate) fn report(
+    ledger: &Ledger,
+    rule_set: &RuleSet,
+    as_of: Timestamp,
+    by: &[GroupBy],
+    timings: bool,
+) -> Result<(Report, Verification)> {
+    let started = std::time::Instant::now();
+    let stored = ledger.head()?.seq;
+    let per_part = part_events()?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let spill = stored > per_part;
+    let parts = if spill {
+        usize::try_from(stored.div_ceil(per_part).min(MAX_PARTS)).unwrap_or(1).max(cores)
+    } else {
+        cores
+    };
+    let dir = if spill {
+        Some(tempfile::Builder::new().prefix("carequeue-report").tempdir()?)
+    } else {
+        None
+    };
+    let mut sinks = (0..parts)
+        .map(|part| match &dir {
+            None => Ok(Sink::Memory(Vec::new())),
+            Some(dir) => {
+                let path = dir.path().join(format!("part-{part}"));
+                let file = File::create(&path)
+                    .with_context(|| format!("cannot create {}", path.display()))?;
+                Ok(Sink::File { writer: BufWriter::with_capacity(1 << 16, file), path })
+            }
+        })
+        .collect::<Result<Vec<Sink>>>()?;
+
+    // Pass one: this thread reads and checks the chain; another scans and
+    // routes.
+    let (sender, receiver) = mpsc::sync_channel::<Vec<StoredEvent>>(4);
+    let (verification, scan) = std::thread::scope(|scope| -> Result<(Verification, Scan)> {
+        let sinks = &mut sinks;
+        let scanner = scope.spawn(move || -> Result<Scan> {
+            let mut scan = Scan::new(as_of);
+            let mut router = Router::new(parts);
+            let mut unknown = Vec::new();
+            for chunk in receiver {
+                for stored in chunk {
+                    let voided = stored.voided_by.is_some();
+                    scan.observe(&stored.event, stored.recorded_at, voided);
+                    if voided {
+                        continue;
+                    }
+                    match router.route(&stored.event) {
+                        Route::Shared => {}
+                        Route::Part(part) => sinks[part].push(stored)?,
+                        Route::Unknown => unknown.push(stored),
+                    }
+                }
+            }
+            for stored in unknown {
+                if let Route::Part(part) = router.route(&stored.event) {
+                    sinks[part].push(stored)?;
+                }
+            }
+            Ok(scan)
+        });
+        let mut chunk = Vec::with_capacity(CHUNK);
+        let read = ledger.verify_and_read(Some(as_of), |stored| {
+            chunk.push(stored);
+            if chunk.len() == CHUNK {
+                sender
+                    .send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))
+                    .map_err(|_| "the scan stopped")?;
+            }
+            Ok(())
+        });
+        let last = if chunk.is_empty() { Ok(()) } else { sender.send(chunk) };
+        drop(sender);
+        let scan = match scanner.join() {
+            Ok(scan) => scan?,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        let verification = read?;
+        last.map_err(|_| anyhow!("the scan stopped"))?;
+        Ok((verification, scan))
+    })?;
+    let shared = scan.finish(rule_set);
+    let read_at = started.elapsed();
+
+    // Pass two: the parts, on every core.
+    let partial = compute_parts(sinks, &shared, rule_set, as_of, by, cores)?;
+    let chain = match &verification {
+        Verification::Valid { .. } => None,
+        Verification::Broken(broken) => Some(broken.to_string()),
+    };
+    let parts_at = started.elapsed();
+    let report = metrics::finish(shared, partial, rule_set, as_of, by, chain.as_deref());
+    if timings {
+        let seconds = |d: std::time::Duration| d.as_secs_f64();
+        eprintln!(
+            "report: {stored} events read and the chain checked, {parts} parts {} ({:.2} s); \
+             parts computed on {cores} threads ({:.2} s); totals ({:.2} s)",
+            if spill { "spilled to disk" } else { "in memory" },
+            seconds(read_at),
+            seconds(parts_at - read_at),
+            seconds(started.elapsed() - parts_at),
+        );
+    }
+    drop(dir);
+    Ok((report, verification))
+}
+
+fn compute_parts(
+    sinks: Vec<Sink>,
+    shared: &Shared,
+    rule_set: &RuleSet,
+    as_of: Timestamp,
+    by: &[GroupBy],
+    cores: usize,
+) -> Result<Partial> {
+    let sinks: Vec<std::sync::Mutex<Option<Sink>>> =
+        sinks.into_iter().map(|s| std::sync::Mutex::new(Some(s))).collect();
+    let next = AtomicUsize::new(0);
+    let workers = cores.clamp(1, sinks.len().max(1));
+    let results = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| -> Result<Option<Partial>> {
+                    let mut mine: Option<Partial> = None;
+                    loop {
+                        let idx = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(slot) = sinks.get(idx) else { return Ok(mine) };
+                        let sink = slot
+                            .lock()
+                            .map_err(|_| anyhow!("a part's lock was poisoned"))?
+                            .take()
+                            .ok_or_else(|| anyhow!("part {idx} taken twice"))?;
+                        let events = sink.load()?;
+                        let refs: Vec<&Event> = events.iter().collect();
+                        let partial = Partial::compute(&refs, shared, rule_set, as_of, by);
+                        match &mut mine {
+                            Some(mine) => mine.merge(partial),
+                            None => mine = Some(partial),
+                        }
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| match h.join() {
+                Ok(result) => result,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect::<Result<Vec<Option<Partial>>>>()
+    })?;
+    let mut merged: Option<Partial> = None;
+    for partial in results.into_iter().flatten() {
+        match &mut merged {
+            Some(merged) => merged.merge(partial),
+            None => merged = Some(partial),
+        }
+    }
+    // An empty ledger still has one (empty) part.
+    Ok(merged.unwrap_or_else(|| Partial::compute(&[], shared, rule_set, as_of, by)))
+}

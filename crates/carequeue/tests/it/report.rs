@@ -1,0 +1,82 @@
+//! The report over a ledger spilled to disk in parts equals the report held
+//! in memory.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::{BIN, run};
+
+const SCENARIO: &str = r#"
+name = "spill"
+start = "2025-03-03"
+days = 120
+members = 40000
+
+[policy]
+group_when_short = true
+out_of_network_when_short = true
+
+[[clinic]]
+id = "north"
+member_share = 0.6
+clinicians = [2.5, 1.0, 0.5]
+
+[[clinic]]
+id = "east"
+time_zone = "America/New_York"
+member_share = 0.4
+clinicians = [3.0, 0.8, 1.0]
+urgent_carve_out = 3
+"#;
+
+/// `carequeue report` with the events per part set (or left to the default).
+fn report(dir: &Path, part_events: Option<&str>, args: &[&str]) -> String {
+    let mut command = Command::new(BIN);
+    command.args(["report", "--db", "spill.db", "--rules", "ca-dmhc"]).args(args);
+    command.current_dir(dir).env_remove("CAREQUEUE_DB");
+    match part_events {
+        Some(n) => command.env("CAREQUEUE_REPORT_PART_EVENTS", n),
+        None => command.env_remove("CAREQUEUE_REPORT_PART_EVENTS"),
+    };
+    let output = command.output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn a_report_spilled_in_parts_equals_the_report_in_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("spill.toml"), SCENARIO).unwrap();
+    let generated =
+        run(dir.path(), &["generate", "--scenario", "spill.toml", "--out", "spill.ndjson"]);
+    assert!(generated.starts_with("exit 0"), "{generated}");
+    let ingested = run(dir.path(), &["ingest", "--db", "spill.db", "spill.ndjson"]);
+    assert!(ingested.starts_with("exit 0"), "{ingested}");
+    // Recorded now: as of a later moment, everything is in.
+    let as_of = ["--as-of", "2030-01-01T00:00:00Z"];
+    for args in [
+        &[&as_of[..], &["--format", "json"]].concat()[..],
+        &[&as_of[..], &["--format", "json", "--by", "clinic,provider_type,month"]].concat(),
+        &[&as_of[..], &["--format", "csv", "--by", "urgency,network"]].concat(),
+    ] {
+        let in_memory = report(dir.path(), None, args);
+        assert!(in_memory.lines().count() > 3, "{in_memory}");
+        for part_events in ["1", "997", "20000"] {
+            let spilled = report(dir.path(), Some(part_events), args);
+            assert!(
+                spilled == in_memory,
+                "{args:?} with {part_events} events a part differs from the report in memory"
+            );
+        }
+    }
+    let bad = Command::new(BIN)
+        .args(["report", "--db", "spill.db", "--rules", "ca-dmhc"])
+        .current_dir(dir.path())
+        .env("CAREQUEUE_REPORT_PART_EVENTS", "none")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&bad.stderr),
+        "error: CAREQUEUE_REPORT_PART_EVENTS: expected a positive number, found \"none\"\n"
+    );
+}
