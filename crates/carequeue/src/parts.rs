@@ -28,7 +28,7 @@ const PART_EVENTS_VAR: &str = "CAREQUEUE_REPORT_PART_EVENTS";
 const MAX_PARTS: u64 = 512;
 
 /// Events handed from the reading thread to the scanning one at a time.
-const CHUNK: usize = 4096;
+const CHUNK: usize = 256;
 
 /// Where a part's events wait for pass two.
 enum Sink {
@@ -146,39 +146,47 @@ pub(crate) fn report(
     // Pass one: this thread reads and checks the chain; another scans and
     // routes.
     let (sender, receiver) = mpsc::sync_channel::<Vec<StoredEvent>>(4);
+    // Emptied chunks go back to the reader: allocating a fresh one each time
+    // costs the kernel's page zeroing.
+    let (empty_sender, empty_receiver) = mpsc::channel::<Vec<StoredEvent>>();
     let (verification, scan) = std::thread::scope(|scope| -> Result<(Verification, Scan)> {
         let sinks = &mut sinks;
-        let scanner = scope.spawn(move || -> Result<Scan> {
-            let mut scan = Scan::new(as_of);
-            let mut router = Router::new(parts);
-            let mut unknown = Vec::new();
-            for chunk in receiver {
-                for stored in chunk {
-                    let voided = stored.voided_by.is_some();
-                    scan.observe(&stored.event, stored.recorded_at, voided);
-                    if voided {
-                        continue;
+        let scanner = std::thread::Builder::new().name("report-scan".into()).spawn_scoped(
+            scope,
+            move || -> Result<Scan> {
+                let mut scan = Scan::new(as_of);
+                let mut router = Router::new(parts);
+                let mut unknown = Vec::new();
+                for mut chunk in receiver {
+                    for stored in chunk.drain(..) {
+                        let voided = stored.voided_by.is_some();
+                        scan.observe(&stored.event, stored.recorded_at, voided);
+                        if voided {
+                            continue;
+                        }
+                        match router.route(&stored.event) {
+                            Route::Shared => {}
+                            Route::Part(part) => sinks[part].push(stored)?,
+                            Route::Unknown => unknown.push(stored),
+                        }
                     }
-                    match router.route(&stored.event) {
-                        Route::Shared => {}
-                        Route::Part(part) => sinks[part].push(stored)?,
-                        Route::Unknown => unknown.push(stored),
+                    let _ = empty_sender.send(chunk);
+                }
+                for stored in unknown {
+                    if let Route::Part(part) = router.route(&stored.event) {
+                        sinks[part].push(stored)?;
                     }
                 }
-            }
-            for stored in unknown {
-                if let Route::Part(part) = router.route(&stored.event) {
-                    sinks[part].push(stored)?;
-                }
-            }
-            Ok(scan)
-        });
+                Ok(scan)
+            },
+        )?;
         let mut chunk = Vec::with_capacity(CHUNK);
         let read = ledger.verify_and_read(Some(as_of), |stored| {
             chunk.push(stored);
             if chunk.len() == CHUNK {
+                let empty = empty_receiver.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK));
                 sender
-                    .send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))
+                    .send(std::mem::replace(&mut chunk, empty))
                     .map_err(|_| "the scan stopped")?;
             }
             Ok(())
@@ -232,29 +240,32 @@ fn compute_parts(
     let next = AtomicUsize::new(0);
     let workers = cores.clamp(1, sinks.len().max(1));
     let results = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
+        let handles = (0..workers)
             .map(|_| {
-                scope.spawn(|| -> Result<Option<Partial>> {
-                    let mut mine: Option<Partial> = None;
-                    loop {
-                        let idx = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(slot) = sinks.get(idx) else { return Ok(mine) };
-                        let sink = slot
-                            .lock()
-                            .map_err(|_| anyhow!("a part's lock was poisoned"))?
-                            .take()
-                            .ok_or_else(|| anyhow!("part {idx} taken twice"))?;
-                        let events = sink.load()?;
-                        let refs: Vec<&Event> = events.iter().collect();
-                        let partial = Partial::compute(&refs, shared, rule_set, as_of, by);
-                        match &mut mine {
-                            Some(mine) => mine.merge(partial),
-                            None => mine = Some(partial),
+                std::thread::Builder::new().name("report-part".into()).spawn_scoped(
+                    scope,
+                    || -> Result<Option<Partial>> {
+                        let mut mine: Option<Partial> = None;
+                        loop {
+                            let idx = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(slot) = sinks.get(idx) else { return Ok(mine) };
+                            let sink = slot
+                                .lock()
+                                .map_err(|_| anyhow!("a part's lock was poisoned"))?
+                                .take()
+                                .ok_or_else(|| anyhow!("part {idx} taken twice"))?;
+                            let events = sink.load()?;
+                            let refs: Vec<&Event> = events.iter().collect();
+                            let partial = Partial::compute(&refs, shared, rule_set, as_of, by);
+                            match &mut mine {
+                                Some(mine) => mine.merge(partial),
+                                None => mine = Some(partial),
+                            }
                         }
-                    }
-                })
+                    },
+                )
             })
-            .collect();
+            .collect::<std::io::Result<Vec<_>>>()?;
         handles
             .into_iter()
             .map(|h| match h.join() {

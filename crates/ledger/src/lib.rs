@@ -116,8 +116,10 @@ impl Ledger {
     ) -> Result<(), Error> {
         let mut pick =
             |batches: &[BatchRow]| ReadTo::both(as_of.map(|as_of| seq_as_of(batches, as_of)));
-        self.store
-            .read(&mut pick, &mut |row| each(stored_event(row, None)?).map_err(Error::Callback))
+        let mut last = LastRecordedAt::default();
+        self.store.read(&mut pick, &mut |row| {
+            each(stored_event(row, None, &mut last)?).map_err(Error::Callback)
+        })
     }
 
     /// Checks the whole chain as [`Ledger::verify`] does and, in the same
@@ -163,16 +165,34 @@ impl Ledger {
 
 /// A stored row as a [`StoredEvent`], its body parsed unless `event` is
 /// that body already parsed.
+/// The last `recorded_at` parsed: a batch's events share one.
+#[derive(Default)]
+pub(crate) struct LastRecordedAt(Option<(String, Timestamp)>);
+
+impl LastRecordedAt {
+    fn parse(&mut self, text: &str) -> Option<Timestamp> {
+        match &self.0 {
+            Some((last, at)) if last == text => Some(*at),
+            _ => {
+                let at = parse_recorded_at(text)?;
+                self.0 = Some((text.to_owned(), at));
+                Some(at)
+            }
+        }
+    }
+}
+
 pub(crate) fn stored_event(
     row: store::StoredRow,
     event: Option<Event>,
+    last: &mut LastRecordedAt,
 ) -> Result<StoredEvent, Error> {
     let event = match event {
         Some(event) => event,
         None => formats::event_from_json(&row.body)
             .map_err(|err| Error::Corrupt { seq: row.seq, reason: err.to_string() })?,
     };
-    let recorded_at = parse_recorded_at(&row.recorded_at).ok_or_else(|| Error::Corrupt {
+    let recorded_at = last.parse(&row.recorded_at).ok_or_else(|| Error::Corrupt {
         seq: row.seq,
         reason: format!("recorded_at {:?}", row.recorded_at),
     })?;

@@ -85,7 +85,11 @@ impl Walk<'_> {
     }
 
     /// Checks the next row and returns its event, parsed.
-    fn check(&mut self, row: &StoredRow) -> Result<events::Event, Break> {
+    fn check(
+        &mut self,
+        row: &StoredRow,
+        body: Result<events::Event, String>,
+    ) -> Result<events::Event, Break> {
         let expected_seq = self.seq + 1;
         if row.seq != expected_seq {
             return Err(Walk::fail(
@@ -95,7 +99,10 @@ impl Walk<'_> {
                 ),
             ));
         }
-        if parse_recorded_at(&row.recorded_at).is_none() || row.recorded_at < self.recorded_at {
+        // An event recorded with the one before was checked with it.
+        if row.recorded_at != self.recorded_at
+            && (parse_recorded_at(&row.recorded_at).is_none() || row.recorded_at < self.recorded_at)
+        {
             return Err(Walk::fail(
                 row,
                 format!(
@@ -111,7 +118,7 @@ impl Walk<'_> {
                 format!("hash mismatch: stored {} but the chain gives {hash}", row.hash),
             ));
         }
-        let event = check_body(row).map_err(|reason| Walk::fail(row, reason))?;
+        let event = body.map_err(|reason| Walk::fail(row, reason))?;
         let batch = self
             .batches
             .get(self.batch_idx)
@@ -203,6 +210,7 @@ pub(crate) fn walk(
     let delivering = deliver.is_some();
     let as_of = deliver.as_ref().and_then(|d| d.as_of);
     let deliver_to = std::cell::Cell::new(u64::MAX);
+    let mut last = crate::LastRecordedAt::default();
     let read = read_beside(
         store,
         &mut |batches| {
@@ -233,12 +241,12 @@ pub(crate) fn walk(
             *walk.borrow_mut() = Some(start);
             to
         },
-        &mut |row| {
+        &mut |(row, body)| {
             let mut event = None;
             if broken.borrow().is_none()
                 && let Some(walk) = walk.borrow_mut().as_mut()
             {
-                match walk.check(&row) {
+                match walk.check(&row, body) {
                     Ok(checked) => event = Some(checked),
                     Err(problem) => {
                         *broken.borrow_mut() = Some(problem);
@@ -247,10 +255,12 @@ pub(crate) fn walk(
                         }
                     }
                 }
+            } else if let Ok(parsed) = body {
+                event = Some(parsed);
             }
             match deliver.as_mut() {
                 Some(deliver) if row.seq <= deliver_to.get() => {
-                    (deliver.each)(crate::stored_event(row, event)?)
+                    (deliver.each)(crate::stored_event(row, event, &mut last)?)
                 }
                 _ => Ok(()),
             }
@@ -296,49 +306,65 @@ pub(crate) fn walk(
 }
 
 /// Rows handed from the reading thread at a time.
-const ROWS: usize = 1024;
+const ROWS: usize = 256;
 
-/// [`Store::read`] on a thread of its own, so that the database's work and
-/// the checks run side by side; `pick` and `each` run on this thread.
+/// A row, with its body parsed and checked ([`check_body`]).
+type Checked = (StoredRow, Result<events::Event, String>);
+
+/// [`Store::read`] on a thread of its own, which also parses and checks each
+/// body, so that the database's work and the body checks run beside the
+/// chain's walk; `pick` and `each` run on this thread.
 fn read_beside(
     store: &dyn Store,
     pick: &mut dyn FnMut(&[BatchRow]) -> ReadTo,
-    each: &mut dyn FnMut(StoredRow) -> Result<(), Error>,
+    each: &mut dyn FnMut(Checked) -> Result<(), Error>,
 ) -> Result<(), Error> {
     enum Message {
         Batches(Vec<BatchRow>),
-        Rows(Vec<StoredRow>),
+        Rows(Vec<Checked>),
     }
     let (sender, receiver) = std::sync::mpsc::sync_channel::<Message>(8);
     let (to_sender, to_receiver) = std::sync::mpsc::sync_channel::<ReadTo>(1);
+    // Emptied chunks go back to the reader: allocating a fresh one each time
+    // costs the kernel's page zeroing.
+    let (empty_sender, empty_receiver) = std::sync::mpsc::channel::<Vec<Checked>>();
     std::thread::scope(|scope| {
-        let reader = scope.spawn(move || {
-            let stopped = || Error::Callback("the reader stopped".into());
-            let mut chunk = Vec::with_capacity(ROWS);
-            let read = store.read(
-                &mut |batches| {
-                    // Nothing is read when the other side is gone.
-                    if sender.send(Message::Batches(batches.to_vec())).is_err() {
-                        return ReadTo::both(Some(0));
+        let reader = std::thread::Builder::new()
+            .name("ledger-read".into())
+            .spawn_scoped(scope, move || {
+                let stopped = || Error::Callback("the reader stopped".into());
+                let mut chunk = Vec::with_capacity(ROWS);
+                let read = store.read(
+                    &mut |batches| {
+                        // Nothing is read when the other side is gone.
+                        if sender.send(Message::Batches(batches.to_vec())).is_err() {
+                            return ReadTo::both(Some(0));
+                        }
+                        to_receiver.recv().unwrap_or(ReadTo::both(Some(0)))
+                    },
+                    &mut |row| {
+                        let body = check_body(&row);
+                        chunk.push((row, body));
+                        if chunk.len() == ROWS {
+                            let empty = empty_receiver
+                                .try_recv()
+                                .unwrap_or_else(|_| Vec::with_capacity(ROWS));
+                            let full = std::mem::replace(&mut chunk, empty);
+                            sender.send(Message::Rows(full)).map_err(|_| stopped())?;
+                        }
+                        Ok(())
+                    },
+                );
+                match read {
+                    Ok(()) if !chunk.is_empty() => {
+                        sender.send(Message::Rows(chunk)).map_err(|_| stopped())
                     }
-                    to_receiver.recv().unwrap_or(ReadTo::both(Some(0)))
-                },
-                &mut |row| {
-                    chunk.push(row);
-                    if chunk.len() == ROWS {
-                        let full = std::mem::replace(&mut chunk, Vec::with_capacity(ROWS));
-                        sender.send(Message::Rows(full)).map_err(|_| stopped())?;
-                    }
-                    Ok(())
-                },
-            );
-            match read {
-                Ok(()) if !chunk.is_empty() => {
-                    sender.send(Message::Rows(chunk)).map_err(|_| stopped())
+                    other => other,
                 }
-                other => other,
-            }
-        });
+            })
+            .map_err(|err| {
+                Error::Callback(format!("cannot start the reading thread: {err}").into())
+            })?;
         let mut outcome = Ok(());
         'messages: for message in receiver.iter() {
             match message {
@@ -346,13 +372,14 @@ fn read_beside(
                     // The reader waits for this answer.
                     let _ = to_sender.send(pick(&batches));
                 }
-                Message::Rows(rows) => {
-                    for row in rows {
+                Message::Rows(mut rows) => {
+                    for row in rows.drain(..) {
                         if let Err(err) = each(row) {
                             outcome = Err(err);
                             break 'messages;
                         }
                     }
+                    let _ = empty_sender.send(rows);
                 }
             }
         }
