@@ -311,81 +311,145 @@ const ROWS: usize = 256;
 /// A row, with its body parsed and checked ([`check_body`]).
 type Checked = (StoredRow, Result<events::Event, String>);
 
-/// [`Store::read`] on a thread of its own, which also parses and checks each
-/// body, so that the database's work and the body checks run beside the
-/// chain's walk; `pick` and `each` run on this thread.
+/// Threads that parse and check bodies beside the reading thread.
+fn checkers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8)
+}
+
+/// [`Store::read`] on a thread of its own, with the bodies parsed and
+/// checked ([`check_body`]) on others, so that the database's work, the
+/// body checks and the chain's walk run side by side; `pick` and `each` run
+/// on this thread, which gets the rows back in order.
 fn read_beside(
     store: &dyn Store,
     pick: &mut dyn FnMut(&[BatchRow]) -> ReadTo,
     each: &mut dyn FnMut(Checked) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    enum Message {
-        Batches(Vec<BatchRow>),
-        Rows(Vec<Checked>),
-    }
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<Message>(8);
-    let (to_sender, to_receiver) = std::sync::mpsc::sync_channel::<ReadTo>(1);
-    // Emptied chunks go back to the reader: allocating a fresh one each time
-    // costs the kernel's page zeroing.
-    let (empty_sender, empty_receiver) = std::sync::mpsc::channel::<Vec<Checked>>();
+    use std::sync::Mutex;
+    use std::sync::mpsc::{channel, sync_channel};
+    let (batches_sender, batches_receiver) = sync_channel::<Vec<BatchRow>>(1);
+    let (to_sender, to_receiver) = sync_channel::<ReadTo>(1);
+    // Numbered chunks of rows, to the checkers; checked chunks, to this
+    // thread. Emptied chunks go back to be filled again: allocating fresh
+    // ones costs the kernel's page zeroing.
+    let (raw_sender, raw_receiver) = sync_channel::<(u64, Vec<StoredRow>)>(8);
+    let raw_receiver = Mutex::new(raw_receiver);
+    let (checked_sender, checked_receiver) = sync_channel::<(u64, Vec<Checked>)>(8);
+    let (empty_raw_sender, empty_raw_receiver) = channel::<Vec<StoredRow>>();
+    let (empty_checked_sender, empty_checked_receiver) = channel::<Vec<Checked>>();
+    let empty_checked_receiver = Mutex::new(empty_checked_receiver);
+    // Set when this thread stops taking rows: the reader then stops reading.
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let start = |name: &str| std::thread::Builder::new().name(name.to_owned());
+    let cannot_start = |err: std::io::Error| {
+        Error::Callback(format!("cannot start a reading thread: {err}").into())
+    };
     std::thread::scope(|scope| {
-        let reader = std::thread::Builder::new()
-            .name("ledger-read".into())
+        let stop = &stop;
+        let reader = start("ledger-read")
             .spawn_scoped(scope, move || {
                 let stopped = || Error::Callback("the reader stopped".into());
                 let mut chunk = Vec::with_capacity(ROWS);
+                let mut number = 0u64;
                 let read = store.read(
                     &mut |batches| {
                         // Nothing is read when the other side is gone.
-                        if sender.send(Message::Batches(batches.to_vec())).is_err() {
+                        if batches_sender.send(batches.to_vec()).is_err() {
                             return ReadTo::both(Some(0));
                         }
                         to_receiver.recv().unwrap_or(ReadTo::both(Some(0)))
                     },
                     &mut |row| {
-                        let body = check_body(&row);
-                        chunk.push((row, body));
+                        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                            return Err(stopped());
+                        }
+                        chunk.push(row);
                         if chunk.len() == ROWS {
-                            let empty = empty_receiver
+                            let empty = empty_raw_receiver
                                 .try_recv()
                                 .unwrap_or_else(|_| Vec::with_capacity(ROWS));
                             let full = std::mem::replace(&mut chunk, empty);
-                            sender.send(Message::Rows(full)).map_err(|_| stopped())?;
+                            raw_sender.send((number, full)).map_err(|_| stopped())?;
+                            number += 1;
                         }
                         Ok(())
                     },
                 );
                 match read {
                     Ok(()) if !chunk.is_empty() => {
-                        sender.send(Message::Rows(chunk)).map_err(|_| stopped())
+                        raw_sender.send((number, chunk)).map_err(|_| stopped())
                     }
                     other => other,
                 }
             })
-            .map_err(|err| {
-                Error::Callback(format!("cannot start the reading thread: {err}").into())
-            })?;
-        let mut outcome = Ok(());
-        'messages: for message in receiver.iter() {
-            match message {
-                Message::Batches(batches) => {
-                    // The reader waits for this answer.
-                    let _ = to_sender.send(pick(&batches));
-                }
-                Message::Rows(mut rows) => {
-                    for row in rows.drain(..) {
-                        if let Err(err) = each(row) {
-                            outcome = Err(err);
-                            break 'messages;
+            .map_err(cannot_start)?;
+        for _ in 0..checkers() {
+            let checked_sender = checked_sender.clone();
+            let empty_raw_sender = empty_raw_sender.clone();
+            let (raw_receiver, empty_checked_receiver) = (&raw_receiver, &empty_checked_receiver);
+            start("ledger-check")
+                .spawn_scoped(scope, move || {
+                    loop {
+                        let next = match raw_receiver.lock() {
+                            Ok(receiver) => receiver.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok((number, mut rows)) = next else { return };
+                        let mut checked = empty_checked_receiver
+                            .lock()
+                            .ok()
+                            .and_then(|receiver| receiver.try_recv().ok())
+                            .unwrap_or_else(|| Vec::with_capacity(ROWS));
+                        for row in rows.drain(..) {
+                            let body = check_body(&row);
+                            checked.push((row, body));
+                        }
+                        let _ = empty_raw_sender.send(rows);
+                        if checked_sender.send((number, checked)).is_err() {
+                            return;
                         }
                     }
-                    let _ = empty_sender.send(rows);
+                })
+                .map_err(cannot_start)?;
+        }
+        drop(checked_sender);
+        drop(empty_raw_sender);
+        let mut outcome = Ok(());
+        // The batches come first (the reader waits for the answer); none come
+        // when the reader failed to start its read.
+        if let Ok(batches) = batches_receiver.recv() {
+            let _ = to_sender.send(pick(&batches));
+        }
+        // Chunks arrive in any order; they are taken in the reader's.
+        let mut waiting: std::collections::BTreeMap<u64, Vec<Checked>> = Default::default();
+        let mut next = 0u64;
+        'chunks: for (number, chunk) in checked_receiver.iter() {
+            waiting.insert(number, chunk);
+            while let Some(mut rows) = waiting.remove(&next) {
+                next += 1;
+                for row in rows.drain(..) {
+                    if let Err(err) = each(row) {
+                        outcome = Err(err);
+                        break 'chunks;
+                    }
+                }
+                let _ = empty_checked_sender.send(rows);
+            }
+        }
+        // Dropping these stops the other threads still sending or waiting.
+        drop(checked_receiver);
+        drop(to_sender);
+        drop(batches_receiver);
+        if outcome.is_err() {
+            // The reader stops at its next row; what it sends meanwhile is
+            // taken and dropped until it is gone.
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            while let Ok(receiver) = raw_receiver.lock() {
+                if receiver.recv().is_err() {
+                    break;
                 }
             }
         }
-        // Dropping these stops a reader still sending or waiting.
-        drop(receiver);
-        drop(to_sender);
         let read = match reader.join() {
             Ok(read) => read,
             Err(panic) => std::panic::resume_unwind(panic),

@@ -217,6 +217,11 @@ pub(crate) fn third_next_available<'n>(
     third_next_available
 }
 
+/// A map sized for `n` entries: growing one of millions rehashes it.
+pub(crate) fn sized<K, V>(n: usize) -> HashMap<K, V> {
+    HashMap::with_capacity_and_hasher(n, Default::default())
+}
+
 /// One part's share of the access measures other than the third next
 /// available (which [`crate::Scan`] computes from every slot).
 #[derive(Default)]
@@ -229,8 +234,8 @@ pub(crate) struct AccessPart {
 /// The access measures of the live events of some patients.
 pub(crate) fn access_part(events: &[&Event], as_of: Timestamp, shared: &Shared) -> AccessPart {
     let mut requests: HashMap<&str, (&str, &str, Visit, ProviderType, Timestamp)> =
-        HashMap::default();
-    let mut closed: HashMap<&str, Timestamp> = HashMap::default();
+        sized(events.len() / 4);
+    let mut closed: HashMap<&str, Timestamp> = sized(events.len() / 4);
     let mut booked_at: HashMap<&str, Timestamp> = HashMap::default();
     for event in events {
         let at = event.occurred_at.timestamp();
@@ -252,7 +257,7 @@ pub(crate) fn access_part(events: &[&Event], as_of: Timestamp, shared: &Shared) 
     }
 
     // Open requests by age: not closed by as-of, and never attended.
-    let mut attended_requests: HashMap<&str, ()> = HashMap::default();
+    let mut attended_requests: HashMap<&str, ()> = sized(events.len() / 8);
     let mut visits: HashMap<(&str, &str), Vec<(Timestamp, &str)>> = HashMap::default();
     let mut part = AccessPart::default();
     for event in events {

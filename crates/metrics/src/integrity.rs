@@ -82,8 +82,9 @@ pub(crate) fn opened_checks(events: &[&Event], shared: &Shared) -> OpenedChecks 
         .iter()
         .map(|r| ((r.clinic.as_str(), r.provider_type.as_str(), r.date), r.days))
         .collect();
-    let mut opened: HashMap<&str, Opened<'_>> = HashMap::default();
-    let mut first_offer: HashMap<&str, (Timestamp, Timestamp)> = HashMap::default();
+    let mut opened: HashMap<&str, Opened<'_>> = crate::access::sized(events.len() / 4);
+    let mut first_offer: HashMap<&str, (Timestamp, Timestamp)> =
+        crate::access::sized(events.len() / 4);
     let mut closures: HashMap<(&str, &str, &str), Vec<Timestamp>> = HashMap::default();
     for event in events {
         let at = event.occurred_at.timestamp();

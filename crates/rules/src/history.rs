@@ -56,7 +56,11 @@ pub fn assemble_with<'e>(
     booked_elsewhere: &dyn Fn(&str) -> Option<Instant>,
 ) -> Vec<History<'e>> {
     let mut order: Vec<&'e Event> = Vec::new();
-    let mut by_request: HashMap<&'e str, Vec<&'e Event>> = HashMap::default();
+    let events = events.into_iter();
+    // Sized up front: growing a table of millions of requests rehashes it.
+    let requests = events.size_hint().0 / 4;
+    let mut by_request: HashMap<&'e str, Vec<&'e Event>> =
+        HashMap::with_capacity_and_hasher(requests, Default::default());
     let mut appointments: HashMap<&'e str, Instant> = HashMap::default();
     for event in events {
         if let Body::AppointmentBooked(booked) = &event.body {
