@@ -136,9 +136,11 @@ pub(crate) fn run(args: &DemoArgs) -> Result<Outcome> {
 
     let bar = spinner("computing the report");
     let rule_set = rules::RuleSet::shipped("ca-dmhc").context("the shipped rule set ca-dmhc")?;
-    let entries = crate::report_cmd::entries_as_of(&ledger, as_of)?;
-    let report = metrics::report(&entries, &rule_set, as_of, &[metrics::GroupBy::Clinic], None);
-    std::fs::write(REPORT, crate::html::render(&report, &rule_set, true))
+    // The same computation as `carequeue report`, the chain checked too.
+    let (report, verification) =
+        crate::parts::report(&ledger, &rule_set, as_of, &[metrics::GroupBy::Clinic], false)?;
+    let chain_valid = matches!(verification, ledger::Verification::Valid { .. });
+    std::fs::write(REPORT, crate::html::render(&report, &rule_set, chain_valid))
         .with_context(|| format!("cannot write {REPORT}"))?;
     if let Some(bar) = bar {
         bar.finish_and_clear();

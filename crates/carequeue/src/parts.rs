@@ -127,7 +127,9 @@ pub(crate) fn report(
         cores
     };
     let dir = if spill {
-        Some(tempfile::Builder::new().prefix("carequeue-report").tempdir()?)
+        Some(tempfile::Builder::new().prefix("carequeue-report").tempdir().context(
+            "cannot create a temporary directory for the report's parts (TMPDIR chooses where)",
+        )?)
     } else {
         None
     };
