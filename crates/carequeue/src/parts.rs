@@ -106,25 +106,29 @@ fn part_events() -> Result<u64> {
     }
 }
 
-/// The report of the events recorded by `as_of`, and the chain's check of
-/// the whole ledger, from one read. With `timings`, says on standard error
-/// how long each phase took.
-pub(crate) fn report(
-    ledger: &Ledger,
-    rule_set: &RuleSet,
-    as_of: Timestamp,
-    by: &[GroupBy],
-    timings: bool,
-) -> Result<(Report, Verification)> {
-    let started = std::time::Instant::now();
+/// The ledger read once: the chain checked, the scan's shared facts, and
+/// the live request events split into parts by patient.
+pub(crate) struct Split {
+    pub(crate) shared: Shared,
+    pub(crate) verification: Verification,
+    sinks: Vec<Sink>,
+    spill: bool,
+    stored: u64,
+    /// The spilled parts' directory, removed when the split is dropped.
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// Reads the events recorded by `as_of` once, checking the whole chain,
+/// and splits them into parts (in memory, or spilled to disk when the
+/// ledger holds more than a part's worth).
+pub(crate) fn split(ledger: &Ledger, rule_set: &RuleSet, as_of: Timestamp) -> Result<Split> {
     let stored = ledger.head()?.seq;
     let per_part = part_events()?;
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let spill = stored > per_part;
     let parts = if spill {
-        usize::try_from(stored.div_ceil(per_part).min(MAX_PARTS)).unwrap_or(1).max(cores)
+        usize::try_from(stored.div_ceil(per_part).min(MAX_PARTS)).unwrap_or(1).max(cores())
     } else {
-        cores
+        cores()
     };
     let dir = if spill {
         Some(tempfile::Builder::new().prefix("carequeue-report").tempdir().context(
@@ -145,8 +149,7 @@ pub(crate) fn report(
         })
         .collect::<Result<Vec<Sink>>>()?;
 
-    // Pass one: this thread reads and checks the chain; another scans and
-    // routes.
+    // This thread reads and checks the chain; another scans and routes.
     let (sender, receiver) = mpsc::sync_channel::<Vec<StoredEvent>>(4);
     // Emptied chunks go back to the reader: allocating a fresh one each time
     // costs the kernel's page zeroing.
@@ -204,85 +207,115 @@ pub(crate) fn report(
         Ok((verification, scan))
     })?;
     let shared = scan.finish(rule_set);
-    let read_at = started.elapsed();
+    Ok(Split { shared, verification, sinks, spill, stored, _dir: dir })
+}
 
-    // Pass two: the parts, on every core.
-    let partial = compute_parts(sinks, &shared, rule_set, as_of, by, cores)?;
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+impl Split {
+    /// Computes each part's events with `compute`, a part per core at a
+    /// time, and adds the results up with `merge` (in no particular order;
+    /// `merge` must not care). `None` when there is no part.
+    pub(crate) fn fold<T: Send>(
+        &mut self,
+        compute: impl Fn(&[&Event], &Shared) -> T + Sync,
+        merge: impl Fn(&mut T, T) + Sync,
+    ) -> Result<Option<T>> {
+        let sinks: Vec<std::sync::Mutex<Option<Sink>>> = std::mem::take(&mut self.sinks)
+            .into_iter()
+            .map(|s| std::sync::Mutex::new(Some(s)))
+            .collect();
+        let shared = &self.shared;
+        let (compute, merge) = (&compute, &merge);
+        let next = AtomicUsize::new(0);
+        let workers = cores().clamp(1, sinks.len().max(1));
+        let results = std::thread::scope(|scope| {
+            let handles = (0..workers)
+                .map(|_| {
+                    std::thread::Builder::new().name("report-part".into()).spawn_scoped(
+                        scope,
+                        || -> Result<Option<T>> {
+                            let mut mine: Option<T> = None;
+                            loop {
+                                let idx = next.fetch_add(1, Ordering::Relaxed);
+                                let Some(slot) = sinks.get(idx) else { return Ok(mine) };
+                                let sink = slot
+                                    .lock()
+                                    .map_err(|_| anyhow!("a part's lock was poisoned"))?
+                                    .take()
+                                    .ok_or_else(|| anyhow!("part {idx} taken twice"))?;
+                                let events = sink.load()?;
+                                let refs: Vec<&Event> = events.iter().collect();
+                                let result = compute(&refs, shared);
+                                match &mut mine {
+                                    Some(mine) => merge(mine, result),
+                                    None => mine = Some(result),
+                                }
+                            }
+                        },
+                    )
+                })
+                .collect::<std::io::Result<Vec<_>>>()?;
+            handles
+                .into_iter()
+                .map(|h| match h.join() {
+                    Ok(result) => result,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                })
+                .collect::<Result<Vec<Option<T>>>>()
+        })?;
+        let mut merged: Option<T> = None;
+        for result in results.into_iter().flatten() {
+            match &mut merged {
+                Some(merged) => merge(merged, result),
+                None => merged = Some(result),
+            }
+        }
+        Ok(merged)
+    }
+}
+
+/// The report of the events recorded by `as_of`, and the chain's check of
+/// the whole ledger, from one read. With `timings`, says on standard error
+/// how long each phase took.
+pub(crate) fn report(
+    ledger: &Ledger,
+    rule_set: &RuleSet,
+    as_of: Timestamp,
+    by: &[GroupBy],
+    timings: bool,
+) -> Result<(Report, Verification)> {
+    let started = std::time::Instant::now();
+    let mut split = split(ledger, rule_set, as_of)?;
+    let read_at = started.elapsed();
+    let parts = split.sinks.len();
+    let partial = split
+        .fold(
+            |events, shared| Partial::compute(events, shared, rule_set, as_of, by),
+            Partial::merge,
+        )?
+        // An empty ledger still has one (empty) part.
+        .unwrap_or_else(|| Partial::compute(&[], &split.shared, rule_set, as_of, by));
+    let parts_at = started.elapsed();
+    let Split { shared, verification, spill, stored, .. } = split;
     let chain = match &verification {
         Verification::Valid { .. } => None,
         Verification::Broken(broken) => Some(broken.to_string()),
     };
-    let parts_at = started.elapsed();
     let report = metrics::finish(shared, partial, rule_set, as_of, by, chain.as_deref());
     if timings {
         let seconds = |d: std::time::Duration| d.as_secs_f64();
         eprintln!(
             "report: {stored} events read and the chain checked, {parts} parts {} ({:.2} s); \
-             parts computed on {cores} threads ({:.2} s); totals ({:.2} s)",
+             parts computed on {} threads ({:.2} s); totals ({:.2} s)",
             if spill { "spilled to disk" } else { "in memory" },
             seconds(read_at),
+            cores(),
             seconds(parts_at - read_at),
             seconds(started.elapsed() - parts_at),
         );
     }
-    drop(dir);
     Ok((report, verification))
-}
-
-fn compute_parts(
-    sinks: Vec<Sink>,
-    shared: &Shared,
-    rule_set: &RuleSet,
-    as_of: Timestamp,
-    by: &[GroupBy],
-    cores: usize,
-) -> Result<Partial> {
-    let sinks: Vec<std::sync::Mutex<Option<Sink>>> =
-        sinks.into_iter().map(|s| std::sync::Mutex::new(Some(s))).collect();
-    let next = AtomicUsize::new(0);
-    let workers = cores.clamp(1, sinks.len().max(1));
-    let results = std::thread::scope(|scope| {
-        let handles = (0..workers)
-            .map(|_| {
-                std::thread::Builder::new().name("report-part".into()).spawn_scoped(
-                    scope,
-                    || -> Result<Option<Partial>> {
-                        let mut mine: Option<Partial> = None;
-                        loop {
-                            let idx = next.fetch_add(1, Ordering::Relaxed);
-                            let Some(slot) = sinks.get(idx) else { return Ok(mine) };
-                            let sink = slot
-                                .lock()
-                                .map_err(|_| anyhow!("a part's lock was poisoned"))?
-                                .take()
-                                .ok_or_else(|| anyhow!("part {idx} taken twice"))?;
-                            let events = sink.load()?;
-                            let refs: Vec<&Event> = events.iter().collect();
-                            let partial = Partial::compute(&refs, shared, rule_set, as_of, by);
-                            match &mut mine {
-                                Some(mine) => mine.merge(partial),
-                                None => mine = Some(partial),
-                            }
-                        }
-                    },
-                )
-            })
-            .collect::<std::io::Result<Vec<_>>>()?;
-        handles
-            .into_iter()
-            .map(|h| match h.join() {
-                Ok(result) => result,
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect::<Result<Vec<Option<Partial>>>>()
-    })?;
-    let mut merged: Option<Partial> = None;
-    for partial in results.into_iter().flatten() {
-        match &mut merged {
-            Some(merged) => merged.merge(partial),
-            None => merged = Some(partial),
-        }
-    }
-    // An empty ledger still has one (empty) part.
-    Ok(merged.unwrap_or_else(|| Partial::compute(&[], shared, rule_set, as_of, by)))
 }

@@ -24,8 +24,19 @@ pub(crate) fn run(args: &WorklistArgs) -> Result<Outcome> {
     let rule_set = crate::rules_cmd::load(&args.judge.rules)?;
     let as_of = args.judge.as_of.unwrap_or_else(jiff::Timestamp::now);
     let ledger = Ledger::open(&args.db.db)?;
-    let entries = crate::report_cmd::entries_as_of(&ledger, as_of)?;
-    let items = metrics::worklist(&crate::report_cmd::live(&entries), &rule_set, as_of);
+    // The same single read as the report's: any size of ledger, the chain
+    // checked on the way.
+    let mut split = crate::parts::split(&ledger, &rule_set, as_of)?;
+    let mut items = split
+        .fold(
+            |events, shared| metrics::worklist_part(events, shared, &rule_set, as_of),
+            |items, more| items.extend(more),
+        )?
+        .unwrap_or_default();
+    metrics::sort_worklist(&mut items, &rule_set);
+    if let ledger::Verification::Broken(broken) = &split.verification {
+        eprintln!("warning: the ledger's chain is broken ({broken}); run carequeue verify");
+    }
     let mut out = BufWriter::new(io::stdout().lock());
     if args.csv {
         writeln!(

@@ -18,7 +18,7 @@ pub use crate::integrity::Finding;
 pub use crate::report::{GroupBy, Row, WAIT_BINS};
 pub use crate::scan::{Partial, Route, Router, Scan, Shared, finish};
 pub use crate::survival::{Wait, km_quantile};
-pub use crate::worklist::{WorkItem, worklist};
+pub use crate::worklist::{WorkItem, sort_worklist, worklist, worklist_part};
 
 use events::Event;
 use jiff::Timestamp;

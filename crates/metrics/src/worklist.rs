@@ -1,11 +1,10 @@
 //! The worklist: open requests by time left to their deadline.
 
-use foldhash::HashMap;
-
-use events::{Body, Event, Instant};
+use events::{Event, Instant};
 use jiff::Timestamp;
-use jiff::tz::TimeZone;
-use rules::{Outcome, RuleSet, Verdict, assemble, evaluate};
+use rules::{Outcome, RuleSet, Verdict, assemble_with, evaluate};
+
+use crate::scan::{Scan, Shared};
 
 /// One open request under one standard.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,20 +31,35 @@ pub struct WorkItem {
 }
 
 /// The open requests as of `as_of`, most urgent first: overdue ones first,
-/// longest overdue first, then by time left.
+/// longest overdue first, then by time left. `events` are the live events
+/// recorded by then; for a ledger larger than memory, see [`worklist_part`].
 pub fn worklist(events: &[&Event], rule_set: &RuleSet, as_of: Timestamp) -> Vec<WorkItem> {
-    let mut zones: HashMap<&str, TimeZone> = HashMap::default();
+    let mut scan = Scan::new(as_of);
     for event in events {
-        if let Body::ClinicRegistered(c) = &event.body {
-            zones.insert(c.clinic.as_str(), c.time_zone.time_zone());
-        }
+        scan.observe(event, as_of, false);
     }
+    let shared = scan.finish(rule_set);
+    let mut items = worklist_part(events, &shared, rule_set, as_of);
+    sort_worklist(&mut items, rule_set);
+    items
+}
+
+/// The open requests among one part's events (see [`crate::Router`]), in
+/// no particular order: the parts' lists, concatenated and put in order by
+/// [`sort_worklist`], are the worklist.
+pub fn worklist_part(
+    events: &[&Event],
+    shared: &Shared,
+    rule_set: &RuleSet,
+    as_of: Timestamp,
+) -> Vec<WorkItem> {
     let mut items = Vec::new();
     let mut verdicts: Vec<Verdict<'_, '_>> = Vec::new();
     let mut problems = Vec::new();
-    for history in assemble(events.iter().copied()) {
+    let prior = |id: &str| shared.appointment_at(id);
+    for history in assemble_with(events.iter().copied(), &prior) {
         let clinic = history.request.clinic.as_str();
-        let tz = zones.get(clinic).unwrap_or(&rule_set.time_zone);
+        let tz = &shared.clinic(clinic).time_zone;
         verdicts.clear();
         evaluate(&history, rule_set, tz, as_of, &mut verdicts, &mut problems);
         for verdict in &verdicts {
@@ -65,8 +79,17 @@ pub fn worklist(events: &[&Event], rule_set: &RuleSet, as_of: Timestamp) -> Vec<
             });
         }
     }
-    items.sort_by(|a, b| {
-        a.seconds_left.cmp(&b.seconds_left).then_with(|| a.request_id.cmp(&b.request_id))
-    });
     items
+}
+
+/// Puts a worklist in order: least time left first (the longest overdue
+/// first), then by request, then by the standards' order in `rule_set`.
+pub fn sort_worklist(items: &mut [WorkItem], rule_set: &RuleSet) {
+    let rank = |id: &str| rule_set.standards.iter().position(|s| s.id == id);
+    items.sort_by(|a, b| {
+        a.seconds_left
+            .cmp(&b.seconds_left)
+            .then_with(|| a.request_id.cmp(&b.request_id))
+            .then_with(|| rank(&a.standard).cmp(&rank(&b.standard)))
+    });
 }

@@ -1,5 +1,5 @@
-//! The report over a ledger spilled to disk in parts equals the report held
-//! in memory.
+//! The report and the worklist over a ledger spilled to disk in parts equal
+//! those computed in memory.
 
 use std::path::Path;
 use std::process::Command;
@@ -31,8 +31,14 @@ urgent_carve_out = 3
 
 /// `carequeue report` with the events per part set (or left to the default).
 fn report(dir: &Path, part_events: Option<&str>, args: &[&str]) -> String {
+    command(dir, part_events, &[&["report", "--db", "spill.db"], args].concat())
+}
+
+/// `carequeue COMMAND --rules ca-dmhc ARGS...` with the events per part set
+/// (or left to the default).
+fn command(dir: &Path, part_events: Option<&str>, args: &[&str]) -> String {
     let mut command = Command::new(BIN);
-    command.args(["report", "--db", "spill.db", "--rules", "ca-dmhc"]).args(args);
+    command.arg(args[0]).args(["--rules", "ca-dmhc"]).args(&args[1..]);
     command.current_dir(dir).env_remove("CAREQUEUE_DB");
     match part_events {
         Some(n) => command.env("CAREQUEUE_REPORT_PART_EVENTS", n),
@@ -68,6 +74,18 @@ fn a_report_spilled_in_parts_equals_the_report_in_memory() {
                 "{args:?} with {part_events} events a part differs from the report in memory"
             );
         }
+    }
+    // The worklist goes through the same parts; the example plan leaves
+    // requests open.
+    let plan = crate::support::repo().join("examples/small-plan.ndjson");
+    let ingested = run(dir.path(), &["ingest", "--db", "plan.db", plan.to_str().unwrap()]);
+    assert!(ingested.starts_with("exit 0"), "{ingested}");
+    let worklist = ["worklist", "--db", "plan.db", "--as-of", "2030-01-01T00:00:00Z", "--csv"];
+    let in_memory = command(dir.path(), None, &worklist);
+    assert!(in_memory.lines().count() > 3, "{in_memory}");
+    for part_events in ["1", "7"] {
+        let spilled = command(dir.path(), Some(part_events), &worklist);
+        assert!(spilled == in_memory, "the worklist in parts of {part_events} events differs");
     }
     let bad = Command::new(BIN)
         .args(["report", "--db", "spill.db", "--rules", "ca-dmhc"])
