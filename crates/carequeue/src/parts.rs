@@ -33,19 +33,27 @@ const CHUNK: usize = 256;
 /// Where a part's events wait for pass two.
 enum Sink {
     Memory(Vec<(u64, Event)>),
-    File { writer: BufWriter<File>, path: std::path::PathBuf },
+    /// Events in their binary encoding (`Event::encode`), each after its
+    /// sequence number and length.
+    File {
+        writer: BufWriter<File>,
+        path: std::path::PathBuf,
+        buffer: Vec<u8>,
+    },
 }
 
 impl Sink {
     fn push(&mut self, stored: StoredEvent) -> Result<()> {
         match self {
             Sink::Memory(events) => events.push((stored.seq, stored.event)),
-            Sink::File { writer, path } => {
-                let len = u32::try_from(stored.body.len()).context("an event over 4 GB")?;
+            Sink::File { writer, path, buffer } => {
+                buffer.clear();
+                stored.event.encode(buffer);
+                let len = u32::try_from(buffer.len()).context("an event over 4 GB")?;
                 writer
                     .write_all(&stored.seq.to_le_bytes())
                     .and_then(|()| writer.write_all(&len.to_le_bytes()))
-                    .and_then(|()| writer.write_all(stored.body.as_bytes()))
+                    .and_then(|()| writer.write_all(buffer))
                     .with_context(|| format!("cannot write {}", path.display()))?;
             }
         }
@@ -56,7 +64,7 @@ impl Sink {
     fn load(self) -> Result<Vec<Event>> {
         let mut events = match self {
             Sink::Memory(events) => events,
-            Sink::File { writer, path } => {
+            Sink::File { writer, path, .. } => {
                 let file = writer
                     .into_inner()
                     .map_err(|err| anyhow!("cannot write {}: {}", path.display(), err.error()))?;
@@ -74,7 +82,7 @@ fn read_spilled(path: &std::path::Path) -> Result<Vec<(u64, Event)>> {
     let file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut reader = BufReader::with_capacity(1 << 20, file);
-    let mut events = Vec::with_capacity(usize::try_from(size / 256).unwrap_or(0));
+    let mut events = Vec::with_capacity(usize::try_from(size / 96).unwrap_or(0));
     let mut head = [0u8; 12];
     let mut body = Vec::new();
     loop {
@@ -87,9 +95,7 @@ fn read_spilled(path: &std::path::Path) -> Result<Vec<(u64, Event)>> {
         let len = u32::from_le_bytes(head[8..].try_into().expect("4 bytes")) as usize;
         body.resize(len, 0);
         reader.read_exact(&mut body).with_context(|| format!("cannot read {}", path.display()))?;
-        let text = std::str::from_utf8(&body)
-            .with_context(|| format!("{}: event {seq} is not UTF-8", path.display()))?;
-        let event = formats::event_from_json(text)
+        let event = Event::decode(&body)
             .map_err(|err| anyhow!("{}: event {seq}: {err}", path.display()))?;
         events.push((seq, event));
     }
@@ -144,7 +150,8 @@ pub(crate) fn split(ledger: &Ledger, rule_set: &RuleSet, as_of: Timestamp) -> Re
                 let path = dir.path().join(format!("part-{part}"));
                 let file = File::create(&path)
                     .with_context(|| format!("cannot create {}", path.display()))?;
-                Ok(Sink::File { writer: BufWriter::with_capacity(1 << 16, file), path })
+                let writer = BufWriter::with_capacity(1 << 16, file);
+                Ok(Sink::File { writer, path, buffer: Vec::new() })
             }
         })
         .collect::<Result<Vec<Sink>>>()?;

@@ -33,6 +33,7 @@
 //!
 //! This crate does no I/O and never reads the wall clock.
 
+mod binary;
 mod canonical;
 mod error;
 mod event;

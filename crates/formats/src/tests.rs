@@ -349,3 +349,76 @@ fn a_csv_record_cannot_grow_without_end() {
     "#]],
     );
 }
+
+mod binary {
+    //! The binary encoding reports spill to disk: every event comes back
+    //! equal, and damaged bytes are errors, never panics.
+
+    use proptest::prelude::*;
+
+    fn plan() -> Vec<events::Event> {
+        let text = include_str!("../../../examples/small-plan.ndjson");
+        crate::Reader::new(text.as_bytes(), "plan").unwrap().map(|r| r.unwrap().value).collect()
+    }
+
+    fn encoded(event: &events::Event) -> Vec<u8> {
+        let mut out = Vec::new();
+        event.encode(&mut out);
+        out
+    }
+
+    #[test]
+    fn every_event_of_the_example_plan_comes_back_equal() {
+        let events = plan();
+        let mut types: Vec<&str> = events.iter().map(|e| e.event_type().as_str()).collect();
+        types.sort();
+        types.dedup();
+        assert_eq!(types.len(), events::EventType::ALL.len(), "the plan has every type");
+        for event in &events {
+            let bytes = encoded(event);
+            assert_eq!(&events::Event::decode(&bytes).unwrap(), event);
+            // Smaller than the canonical JSON it stands for.
+            assert!(bytes.len() < event.canonical_json().len(), "{}", event.event_id);
+        }
+    }
+
+    #[test]
+    fn a_truncated_or_extended_encoding_is_an_error() {
+        for event in plan() {
+            let bytes = encoded(&event);
+            for cut in 0..bytes.len() {
+                assert!(
+                    events::Event::decode(&bytes[..cut]).is_err(),
+                    "{} cut at {cut}",
+                    event.event_id
+                );
+            }
+            let mut longer = bytes.clone();
+            longer.push(0);
+            assert!(events::Event::decode(&longer).is_err());
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_decode_or_fail_without_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = events::Event::decode(&bytes);
+        }
+
+        #[test]
+        fn damaged_encodings_decode_to_valid_events_or_fail(
+            which in 0usize..199, at in any::<prop::sample::Index>(), byte in any::<u8>(),
+        ) {
+            let events = plan();
+            let event = &events[which % events.len()];
+            let mut bytes = encoded(event);
+            let at = at.index(bytes.len());
+            bytes[at] = byte;
+            // What decodes is a valid event: its canonical form parses back to it.
+            if let Ok(decoded) = events::Event::decode(&bytes) {
+                let json = String::from_utf8(decoded.canonical_json()).unwrap();
+                prop_assert_eq!(crate::event_from_json(&json).unwrap(), decoded);
+            }
+        }
+    }
+}
