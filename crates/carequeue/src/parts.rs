@@ -39,6 +39,8 @@ enum Sink {
         writer: BufWriter<File>,
         path: std::path::PathBuf,
         buffer: Vec<u8>,
+        /// Events written.
+        count: usize,
     },
 }
 
@@ -46,7 +48,8 @@ impl Sink {
     fn push(&mut self, stored: StoredEvent) -> Result<()> {
         match self {
             Sink::Memory(events) => events.push((stored.seq, stored.event)),
-            Sink::File { writer, path, buffer } => {
+            Sink::File { writer, path, buffer, count } => {
+                *count += 1;
                 buffer.clear();
                 stored.event.encode(buffer);
                 let len = u32::try_from(buffer.len()).context("an event over 4 GB")?;
@@ -64,12 +67,12 @@ impl Sink {
     fn load(self) -> Result<Vec<Event>> {
         let mut events = match self {
             Sink::Memory(events) => events,
-            Sink::File { writer, path, .. } => {
+            Sink::File { writer, path, count, .. } => {
                 let file = writer
                     .into_inner()
                     .map_err(|err| anyhow!("cannot write {}: {}", path.display(), err.error()))?;
                 drop(file);
-                read_spilled(&path)?
+                read_spilled(&path, count)?
             }
         };
         // Events routed after their request was opened come last.
@@ -78,11 +81,11 @@ impl Sink {
     }
 }
 
-fn read_spilled(path: &std::path::Path) -> Result<Vec<(u64, Event)>> {
+/// The `count` events spilled to `path`.
+fn read_spilled(path: &std::path::Path, count: usize) -> Result<Vec<(u64, Event)>> {
     let file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut reader = BufReader::with_capacity(1 << 20, file);
-    let mut events = Vec::with_capacity(usize::try_from(size / 96).unwrap_or(0));
+    let mut events = Vec::with_capacity(count);
     let mut head = [0u8; 12];
     let mut body = Vec::new();
     loop {
@@ -151,7 +154,7 @@ pub(crate) fn split(ledger: &Ledger, rule_set: &RuleSet, as_of: Timestamp) -> Re
                 let file = File::create(&path)
                     .with_context(|| format!("cannot create {}", path.display()))?;
                 let writer = BufWriter::with_capacity(1 << 16, file);
-                Ok(Sink::File { writer, path, buffer: Vec::new() })
+                Ok(Sink::File { writer, path, buffer: Vec::new(), count: 0 })
             }
         })
         .collect::<Result<Vec<Sink>>>()?;
