@@ -102,6 +102,13 @@ fn read_spilled(path: &std::path::Path, count: usize) -> Result<Vec<(u64, Event)
             .map_err(|err| anyhow!("{}: event {seq}: {err}", path.display()))?;
         events.push((seq, event));
     }
+    if events.len() != count {
+        return Err(anyhow!(
+            "{}: {} events read back of the {count} written (the temporary file was changed)",
+            path.display(),
+            events.len()
+        ));
+    }
     Ok(events)
 }
 

@@ -158,8 +158,6 @@ pub struct Scan {
     checks: Checks,
 }
 
-const NO_SLOT: u32 = u32::MAX;
-
 impl Scan {
     /// A scan for a report as of `as_of`.
     pub fn new(as_of: Timestamp) -> Scan {
@@ -277,7 +275,7 @@ impl Scan {
                 }
             }
             Body::AppointmentBooked(b) => {
-                let mut slot_idx = NO_SLOT;
+                let mut slot_idx = None;
                 if let Some(slot_id) = &b.slot_id {
                     let found = self.slot_ids.get(slot_id.as_str());
                     match found.and_then(|idx| self.slots[idx as usize].as_mut()) {
@@ -290,16 +288,15 @@ impl Scan {
                             }
                             slot.booked += 1;
                             slot.taken.push(at);
-                            slot_idx = found.unwrap_or(NO_SLOT);
+                            slot_idx = found;
                         }
                     }
                 }
                 let (idx, new) = self.appointment_ids.intern(b.appointment_id.as_str());
-                let slot = (slot_idx != NO_SLOT).then_some(slot_idx);
                 if new {
-                    self.appointments.push((b.appointment_at, slot));
+                    self.appointments.push((b.appointment_at, slot_idx));
                 } else {
-                    self.appointments[idx as usize] = (b.appointment_at, slot);
+                    self.appointments[idx as usize] = (b.appointment_at, slot_idx);
                 }
             }
             Body::AppointmentCancelled(c) => {
