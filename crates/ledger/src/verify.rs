@@ -436,6 +436,10 @@ fn read_beside(
                 let _ = empty_checked_sender.send(rows);
             }
         }
+        if outcome.is_ok() && !waiting.is_empty() {
+            // Only a checker gone (it would have panicked) leaves a gap.
+            outcome = Err(Error::Callback("rows were lost between the reading threads".into()));
+        }
         // Dropping these stops the other threads still sending or waiting.
         drop(checked_receiver);
         drop(to_sender);
