@@ -96,6 +96,13 @@ fn read_spilled(path: &std::path::Path, count: usize) -> Result<Vec<(u64, Event)
         }
         let seq = u64::from_le_bytes(head[..8].try_into().expect("8 bytes"));
         let len = u32::from_le_bytes(head[8..].try_into().expect("4 bytes")) as usize;
+        // An event is at most a 1 MiB line of JSON, and its encoding shorter.
+        if len > formats::MAX_LINE_BYTES {
+            return Err(anyhow!(
+                "{}: event {seq} is {len} bytes long (the file was changed)",
+                path.display()
+            ));
+        }
         body.resize(len, 0);
         reader.read_exact(&mut body).with_context(|| format!("cannot read {}", path.display()))?;
         let event = Event::decode(&body)

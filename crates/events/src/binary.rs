@@ -136,8 +136,13 @@ impl<'b> Reader<'b> {
         let timestamp = Timestamp::new(seconds, nanos).map_err(|_| damaged())?;
         let offset = Offset::from_seconds(offset).map_err(|_| damaged())?;
         let year = offset.to_datetime(timestamp).year();
-        // As `Instant::parse` accepts: whole minutes, years 1900 to 2199.
-        if offset.seconds() % 60 != 0 || !(1900..=2199).contains(&year) {
+        // As `Instant::parse` accepts: whole minutes up to 23:59 either
+        // way, years 1900 to 2199.
+        let minutes = offset.seconds() / 60;
+        if offset.seconds() % 60 != 0
+            || minutes.abs() > 23 * 60 + 59
+            || !(1900..=2199).contains(&year)
+        {
             return Err(Error::invalid(field, "a time from 1900 to 2199", "a damaged time"));
         }
         Ok(Instant::new(timestamp, offset))
@@ -337,8 +342,9 @@ impl Event {
                 if n > r.bytes.len() / 4 {
                     return Err(damaged());
                 }
-                let languages =
-                    (0..n).map(|_| r.text(Field::Languages)).collect::<Result<Vec<_>, _>>()?;
+                let languages = (0..n)
+                    .map(|_| crate::parse::list_item(Field::Languages, r.str()?))
+                    .collect::<Result<Vec<_>, _>>()?;
                 // As parsed: sorted, without repeats.
                 if !languages.windows(2).all(|pair| pair[0].as_str() < pair[1].as_str()) {
                     return Err(damaged());

@@ -187,7 +187,7 @@ impl<'a> Fields<'_, 'a> {
 }
 
 /// One item of a list; `;` separates items in CSV, so no item may hold one.
-fn list_item(field: Field, item: &str) -> Result<Text, Error> {
+pub(crate) fn list_item(field: Field, item: &str) -> Result<Text, Error> {
     if item.contains(';') {
         return Err(Error::invalid(field, "list items without `;`", item));
     }

@@ -99,8 +99,10 @@ impl Walk<'_> {
                 ),
             ));
         }
-        // An event recorded with the one before was checked with it.
-        if row.recorded_at != self.recorded_at
+        // An event recorded with the one before was checked with it (the
+        // first is always checked).
+        let checked_before = self.seq > 0 && row.recorded_at == self.recorded_at;
+        if !checked_before
             && (parse_recorded_at(&row.recorded_at).is_none() || row.recorded_at < self.recorded_at)
         {
             return Err(Walk::fail(
@@ -334,7 +336,6 @@ fn read_beside(
     // ones costs the kernel's page zeroing.
     let (raw_sender, raw_receiver) = sync_channel::<(u64, Vec<StoredRow>)>(8);
     let raw_receiver = Mutex::new(raw_receiver);
-    let (checked_sender, checked_receiver) = sync_channel::<(u64, Vec<Checked>)>(8);
     let (empty_raw_sender, empty_raw_receiver) = channel::<Vec<StoredRow>>();
     let (empty_checked_sender, empty_checked_receiver) = channel::<Vec<Checked>>();
     let empty_checked_receiver = Mutex::new(empty_checked_receiver);
@@ -345,6 +346,9 @@ fn read_beside(
         Error::Callback(format!("cannot start a reading thread: {err}").into())
     };
     std::thread::scope(|scope| {
+        // Made here, so that a panic on this thread drops the receiver and
+        // the checkers' sends fail rather than wait.
+        let (checked_sender, checked_receiver) = sync_channel::<(u64, Vec<Checked>)>(8);
         let stop = &stop;
         let reader = start("ledger-read")
             .spawn_scoped(scope, move || {
@@ -375,11 +379,14 @@ fn read_beside(
                         Ok(())
                     },
                 );
+                // The number of chunks sent, so that none can go missing.
                 match read {
                     Ok(()) if !chunk.is_empty() => {
-                        raw_sender.send((number, chunk)).map_err(|_| stopped())
+                        raw_sender.send((number, chunk)).map_err(|_| stopped())?;
+                        Ok(number + 1)
                     }
-                    other => other,
+                    Ok(()) => Ok(number),
+                    Err(err) => Err(err),
                 }
             })
             .map_err(cannot_start)?;
@@ -414,6 +421,9 @@ fn read_beside(
         }
         drop(checked_sender);
         drop(empty_raw_sender);
+        // However this thread leaves, by return or by panic, the reader is
+        // stopped and whatever it still sends is taken, so that it ends.
+        let unblock = Unblock { stop, raw: &raw_receiver };
         let mut outcome = Ok(());
         // The batches come first (the reader waits for the answer); none come
         // when the reader failed to start its read.
@@ -436,30 +446,43 @@ fn read_beside(
                 let _ = empty_checked_sender.send(rows);
             }
         }
-        if outcome.is_ok() && !waiting.is_empty() {
-            // Only a checker gone (it would have panicked) leaves a gap.
-            outcome = Err(Error::Callback("rows were lost between the reading threads".into()));
-        }
         // Dropping these stops the other threads still sending or waiting.
         drop(checked_receiver);
         drop(to_sender);
         drop(batches_receiver);
-        if outcome.is_err() {
-            // The reader stops at its next row; what it sends meanwhile is
-            // taken and dropped until it is gone.
-            stop.store(true, std::sync::atomic::Ordering::Relaxed);
-            while let Ok(receiver) = raw_receiver.lock() {
-                if receiver.recv().is_err() {
-                    break;
-                }
-            }
-        }
+        drop(unblock);
         let read = match reader.join() {
             Ok(read) => read,
             Err(panic) => std::panic::resume_unwind(panic),
         };
-        outcome.and(read)
+        match (outcome, read) {
+            (Err(err), _) | (Ok(()), Err(err)) => Err(err),
+            // Only a checker gone (it would have panicked) leaves chunks
+            // untaken.
+            (Ok(()), Ok(sent)) if sent != next || !waiting.is_empty() => {
+                Err(Error::Callback("rows were lost between the reading threads".into()))
+            }
+            (Ok(()), Ok(_)) => Ok(()),
+        }
     })
+}
+
+/// Stops the reading thread and takes what it still sends, when dropped.
+struct Unblock<'a> {
+    stop: &'a std::sync::atomic::AtomicBool,
+    raw: &'a std::sync::Mutex<std::sync::mpsc::Receiver<(u64, Vec<StoredRow>)>>,
+}
+
+impl Drop for Unblock<'_> {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        // Until the reader has gone (its sender dropped).
+        while let Ok(receiver) = self.raw.lock() {
+            if receiver.recv().is_err() {
+                break;
+            }
+        }
+    }
 }
 
 /// Checks that the batches are numbered 1, 2, 3, ..., chained by their

@@ -318,3 +318,61 @@ fn appends_from_many_clients_are_kept_in_one_order() {
         );
     }
 }
+
+/// A ledger of `n` clinic registrations: more rows than the reading
+/// threads hold in flight.
+fn many_rows(db: &crate::support::TestDb, n: usize) -> Ledger {
+    let ledger = crate::support::open(db);
+    let text: String = (0..n)
+        .map(|i| {
+            format!(
+                "{{\"event_id\":\"c{i}\",\"type\":\"clinic.registered\",\"occurred_at\":\"2024-01-01T00:00:00Z\",\"clinic\":\"c{i}\",\"time_zone\":\"UTC\",\"network\":\"n\"}}\n"
+            )
+        })
+        .collect();
+    append_text(&ledger, "many", &text, at(0));
+    ledger
+}
+
+#[test]
+fn a_reader_stopped_early_by_error_or_panic_ends_and_says_so() {
+    let db = crate::support::sqlite();
+    let ledger = std::sync::Arc::new(many_rows(&db, 20_000));
+    // An error from the callback is returned, after few rows.
+    let mut seen = 0;
+    let result = ledger.verify_and_read(None, |_| {
+        seen += 1;
+        if seen == 10 { Err("enough".into()) } else { Ok(()) }
+    });
+    assert_eq!(seen, 10);
+    assert!(result.unwrap_err().to_string().contains("enough"));
+    // A panic in the callback reaches the caller instead of leaving the
+    // reading threads waiting for ever.
+    let (done, finished) = std::sync::mpsc::channel();
+    let reading = std::sync::Arc::clone(&ledger);
+    std::thread::spawn(move || {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut seen = 0;
+            reading.verify_and_read(None, |_| {
+                seen += 1;
+                assert!(seen < 10, "a callback that fails");
+                Ok(())
+            })
+        }));
+        let _ = done.send(outcome.is_err());
+    });
+    assert_eq!(finished.recv_timeout(std::time::Duration::from_secs(120)), Ok(true));
+    // And the ledger reads whole afterwards.
+    let mut all = 0;
+    let verification = ledger
+        .verify_and_read(None, |_| {
+            all += 1;
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(all, 20_000);
+    assert!(
+        matches!(verification, Verification::Valid { n_events: 20_000, .. }),
+        "{verification:?}"
+    );
+}
