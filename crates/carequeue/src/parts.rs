@@ -63,8 +63,8 @@ impl Sink {
         Ok(())
     }
 
-    /// The part's events, in ledger order.
-    fn load(self) -> Result<Vec<Event>> {
+    /// The part's events, in ledger order, and their sequence numbers.
+    fn load(self) -> Result<(Vec<u64>, Vec<Event>)> {
         let mut events = match self {
             Sink::Memory(events) => events,
             Sink::File { writer, path, count, .. } => {
@@ -77,7 +77,7 @@ impl Sink {
         };
         // Events routed after their request was opened come last.
         events.sort_by_key(|(seq, _)| *seq);
-        Ok(events.into_iter().map(|(_, event)| event).collect())
+        Ok(events.into_iter().unzip())
     }
 }
 
@@ -239,12 +239,13 @@ fn cores() -> usize {
 }
 
 impl Split {
-    /// Computes each part's events with `compute`, a part per core at a
-    /// time, and adds the results up with `merge` (in no particular order;
-    /// `merge` must not care). `None` when there is no part.
+    /// Computes each part's events (with their sequence numbers) with
+    /// `compute`, a part per core at a time, and adds the results up with
+    /// `merge` (in no particular order; `merge` must not care). `None` when
+    /// there is no part.
     pub(crate) fn fold<T: Send>(
         &mut self,
-        compute: impl Fn(&[&Event], &Shared) -> T + Sync,
+        compute: impl Fn(&[&Event], &[u64], &Shared) -> T + Sync,
         merge: impl Fn(&mut T, T) + Sync,
     ) -> Result<Option<T>> {
         let sinks: Vec<std::sync::Mutex<Option<Sink>>> = std::mem::take(&mut self.sinks)
@@ -270,9 +271,9 @@ impl Split {
                                     .map_err(|_| anyhow!("a part's lock was poisoned"))?
                                     .take()
                                     .ok_or_else(|| anyhow!("part {idx} taken twice"))?;
-                                let events = sink.load()?;
+                                let (seqs, events) = sink.load()?;
                                 let refs: Vec<&Event> = events.iter().collect();
-                                let result = compute(&refs, shared);
+                                let result = compute(&refs, &seqs, shared);
                                 match &mut mine {
                                     Some(mine) => merge(mine, result),
                                     None => mine = Some(result),
@@ -317,7 +318,7 @@ pub(crate) fn report(
     let parts = split.sinks.len();
     let partial = split
         .fold(
-            |events, shared| Partial::compute(events, shared, rule_set, as_of, by),
+            |events, _, shared| Partial::compute(events, shared, rule_set, as_of, by),
             Partial::merge,
         )?
         // An empty ledger still has one (empty) part.

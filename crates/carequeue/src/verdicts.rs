@@ -1,43 +1,198 @@
 //! `carequeue verdicts`: every request judged under a rule set.
+//!
+//! The ledger is read once and split by patient as for the report
+//! (`parts.rs`), so that any size of ledger fits; each part's requests are
+//! judged and written to a temporary file in the order of their openings,
+//! and the files are merged by the openings' sequence numbers, so the
+//! output is in ledger order whatever the split.
 
-use std::collections::{BTreeSet, HashMap};
-use std::io::{self, BufWriter, Write};
+use std::collections::{BTreeSet, BinaryHeap};
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow};
 use events::{Body, Event};
-use jiff::tz::TimeZone;
+use jiff::Timestamp;
 use ledger::Ledger;
-use rules::{Verdict, assemble, evaluate};
+use metrics::Shared;
+use rules::{RuleSet, Verdict, assemble_with, evaluate};
 
 use crate::Outcome;
 use crate::cli::{VerdictsArgs, VerdictsFormat};
+
+/// One part's requests judged: a file of records, in the order of their
+/// openings, each the opening's sequence number, the request's rows and its
+/// warnings; and the clinics never registered.
+struct Judged {
+    file: File,
+    unregistered: BTreeSet<String>,
+}
+
+/// Judges one part's requests into a temporary file.
+fn judge_part(
+    events: &[&Event],
+    seqs: &[u64],
+    shared: &Shared,
+    rule_set: &RuleSet,
+    as_of: Timestamp,
+    format: VerdictsFormat,
+) -> Result<Judged> {
+    // The opening's sequence number of each request: the merge key.
+    let opened_at: std::collections::HashMap<&str, u64> = events
+        .iter()
+        .zip(seqs)
+        .filter_map(|(event, seq)| match &event.body {
+            Body::RequestOpened(opened) => Some((opened.request_id.as_str(), *seq)),
+            _ => None,
+        })
+        .collect();
+    let file = tempfile::tempfile().context("cannot create a temporary file for the verdicts")?;
+    let mut out = BufWriter::with_capacity(1 << 16, file);
+    let mut unregistered = BTreeSet::new();
+    let mut verdicts: Vec<Verdict<'_, '_>> = Vec::new();
+    let mut problems = Vec::new();
+    let (mut rows, mut warnings) = (String::new(), String::new());
+    let prior = |id: &str| shared.appointment_at(id);
+    for history in assemble_with(events.iter().copied(), &prior) {
+        let clinic = history.request.clinic.as_str();
+        let tz = shared.registered_time_zone(clinic).unwrap_or_else(|| {
+            unregistered.insert(clinic.to_owned());
+            &rule_set.time_zone
+        });
+        verdicts.clear();
+        problems.clear();
+        evaluate(&history, rule_set, tz, as_of, &mut verdicts, &mut problems);
+        let request_id = history.request.request_id.as_str();
+        rows.clear();
+        warnings.clear();
+        for problem in &problems {
+            warnings.push_str(&format!(
+                "warning: request {request_id}, standard {}: {}\n",
+                problem.standard, problem.message
+            ));
+        }
+        for verdict in &verdicts {
+            render(&mut rows, request_id, clinic, verdict, format);
+        }
+        let seq = opened_at.get(request_id).copied().unwrap_or(u64::MAX);
+        for bytes in [&seq.to_le_bytes()[..], &len(&rows)?, rows.as_bytes()] {
+            out.write_all(bytes)?;
+        }
+        out.write_all(&len(&warnings)?)?;
+        out.write_all(warnings.as_bytes())?;
+    }
+    let mut file =
+        out.into_inner().map_err(|err| anyhow!("cannot write the verdicts: {}", err.error()))?;
+    file.rewind()?;
+    Ok(Judged { file, unregistered })
+}
+
+fn len(text: &str) -> Result<[u8; 4]> {
+    Ok(u32::try_from(text.len()).context("a request's verdicts over 4 GB")?.to_le_bytes())
+}
+
+/// Appends one verdict: a CSV line, or a JSON object after a newline (the
+/// merge puts the commas between objects).
+fn render(
+    out: &mut String,
+    request_id: &str,
+    clinic: &str,
+    verdict: &Verdict<'_, '_>,
+    format: VerdictsFormat,
+) {
+    use std::fmt::Write as _;
+    let stop_at = verdict.stop_at.map(|t| t.to_string()).unwrap_or_default();
+    let stop_event = verdict.stop_event.map(|e| e.event_id.as_str()).unwrap_or_default();
+    match format {
+        VerdictsFormat::Csv => {
+            let _ = writeln!(
+                out,
+                "{request_id},{clinic},{},{},{},{},{stop_at},{stop_event},{}",
+                verdict.standard.id,
+                verdict.outcome,
+                verdict.clock_start,
+                verdict.deadline,
+                verdict.reasons
+            );
+        }
+        VerdictsFormat::Json => {
+            let optional = |text: &str| {
+                if text.is_empty() { "null".to_owned() } else { format!("\"{text}\"") }
+            };
+            if !out.is_empty() {
+                out.push(',');
+            }
+            let _ = write!(
+                out,
+                "\n{{\"request_id\":\"{request_id}\",\"clinic\":\"{clinic}\",\"standard\":\"{}\",\
+                 \"verdict\":\"{}\",\"clock_start\":\"{}\",\"deadline\":\"{}\",\"stop_at\":{},\
+                 \"stop_event\":{},\"reason\":\"{}\"}}",
+                verdict.standard.id,
+                verdict.outcome,
+                verdict.clock_start,
+                verdict.deadline,
+                optional(&stop_at),
+                optional(stop_event),
+                verdict.reasons
+            );
+        }
+    }
+}
+
+/// A record of a part's file: the opening's sequence number, the request's
+/// rows and its warnings.
+type Record = (u64, Vec<u8>, Vec<u8>);
+
+/// The next record of a part's file; `None` at the end.
+fn next_record(reader: &mut impl Read) -> Result<Option<Record>> {
+    let mut seq = [0u8; 8];
+    match reader.read_exact(&mut seq) {
+        Ok(()) => {}
+        Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(err) => return Err(err).context("cannot read the verdicts back"),
+    }
+    let mut text = || -> Result<Vec<u8>> {
+        let mut len = [0u8; 4];
+        reader.read_exact(&mut len)?;
+        let mut bytes = vec![0u8; u32::from_le_bytes(len) as usize];
+        reader.read_exact(&mut bytes)?;
+        Ok(bytes)
+    };
+    let rows = text().context("cannot read the verdicts back")?;
+    let warnings = text().context("cannot read the verdicts back")?;
+    Ok(Some((u64::from_le_bytes(seq), rows, warnings)))
+}
 
 pub(crate) fn run(args: &VerdictsArgs) -> Result<Outcome> {
     let rule_set = crate::rules_cmd::load(&args.judge.rules)?;
     let as_of = args.judge.as_of.unwrap_or_else(jiff::Timestamp::now);
     let ledger = Ledger::open(&args.db.db)?;
-
-    // The events recorded by as-of, voided ones left out.
-    let mut events: Vec<Event> = Vec::new();
-    ledger.for_each_event(Some(as_of), |stored| {
-        if stored.voided_by.is_none() {
-            events.push(stored.event);
-        }
-        Ok(())
-    })?;
-
-    // Each clinic's time zone: its latest registration.
-    let mut zones: HashMap<&str, TimeZone> = HashMap::new();
-    for event in &events {
-        if let Body::ClinicRegistered(clinic) = &event.body {
-            zones.insert(clinic.clinic.as_str(), clinic.time_zone.time_zone());
-        }
-    }
-    let mut unregistered: BTreeSet<&str> = BTreeSet::new();
+    let format = args.format;
+    let mut split = crate::parts::split(&ledger, &rule_set, as_of)?;
+    let parts = split
+        .fold(
+            |events, seqs, shared| {
+                judge_part(events, seqs, shared, &rule_set, as_of, format).map(|j| vec![j])
+            },
+            |all: &mut Result<Vec<Judged>>, more: Result<Vec<Judged>>| match more {
+                Ok(more) => {
+                    if let Ok(all) = all {
+                        all.extend(more);
+                    }
+                }
+                Err(err) => {
+                    if all.is_ok() {
+                        *all = Err(err);
+                    }
+                }
+            },
+        )?
+        .unwrap_or_else(|| Ok(Vec::new()))?;
 
     let stdout = io::stdout().lock();
     let mut out = BufWriter::with_capacity(1 << 16, stdout);
-    match args.format {
+    let mut err = io::stderr().lock();
+    match format {
         VerdictsFormat::Csv => writeln!(
             out,
             "request_id,clinic,standard,verdict,clock_start,deadline,stop_at,stop_event,reason"
@@ -49,77 +204,48 @@ pub(crate) fn run(args: &VerdictsArgs) -> Result<Outcome> {
             ledger::format_recorded_at(as_of)
         )?,
     }
-    let mut verdicts: Vec<Verdict<'_, '_>> = Vec::new();
-    let mut problems = Vec::new();
-    let mut n_written = 0u64;
-    for history in assemble(&events) {
-        let clinic = history.request.clinic.as_str();
-        let tz = zones.get(clinic).unwrap_or_else(|| {
-            unregistered.insert(clinic);
-            &rule_set.time_zone
-        });
-        verdicts.clear();
-        problems.clear();
-        evaluate(&history, &rule_set, tz, as_of, &mut verdicts, &mut problems);
-        let request_id = history.request.request_id.as_str();
-        for problem in &problems {
-            writeln!(
-                io::stderr(),
-                "warning: request {request_id}, standard {}: {}",
-                problem.standard,
-                problem.message
-            )?;
-        }
-        for verdict in &verdicts {
-            let stop_at = verdict.stop_at.map(|t| t.to_string()).unwrap_or_default();
-            let stop_event = verdict.stop_event.map(|e| e.event_id.as_str()).unwrap_or_default();
-            match args.format {
-                VerdictsFormat::Csv => writeln!(
-                    out,
-                    "{request_id},{clinic},{},{},{},{},{stop_at},{stop_event},{}",
-                    verdict.standard.id,
-                    verdict.outcome,
-                    verdict.clock_start,
-                    verdict.deadline,
-                    verdict.reasons
-                )?,
-                VerdictsFormat::Json => {
-                    if n_written > 0 {
-                        out.write_all(b",")?;
-                    }
-                    let optional = |text: &str| {
-                        if text.is_empty() { "null".to_owned() } else { format!("\"{text}\"") }
-                    };
-                    write!(
-                        out,
-                        "\n{{\"request_id\":\"{request_id}\",\"clinic\":\"{clinic}\",\"standard\":\"{}\",\
-                         \"verdict\":\"{}\",\"clock_start\":\"{}\",\"deadline\":\"{}\",\"stop_at\":{},\
-                         \"stop_event\":{},\"reason\":\"{}\"}}",
-                        verdict.standard.id,
-                        verdict.outcome,
-                        verdict.clock_start,
-                        verdict.deadline,
-                        optional(&stop_at),
-                        optional(stop_event),
-                        verdict.reasons
-                    )?;
-                }
-            }
-            n_written += 1;
+    // The parts' records merged by the openings' sequence numbers.
+    let mut unregistered = BTreeSet::new();
+    let mut readers = Vec::with_capacity(parts.len());
+    for part in parts {
+        unregistered.extend(part.unregistered);
+        readers.push(BufReader::with_capacity(1 << 16, part.file));
+    }
+    let mut heap = BinaryHeap::new();
+    for (idx, reader) in readers.iter_mut().enumerate() {
+        if let Some((seq, rows, warnings)) = next_record(reader)? {
+            heap.push(std::cmp::Reverse((seq, idx, rows, warnings)));
         }
     }
-    if args.format == VerdictsFormat::Json {
+    let mut written = false;
+    while let Some(std::cmp::Reverse((_, idx, rows, warnings))) = heap.pop() {
+        err.write_all(&warnings)?;
+        if !rows.is_empty() {
+            if format == VerdictsFormat::Json && written {
+                out.write_all(b",")?;
+            }
+            out.write_all(&rows)?;
+            written = true;
+        }
+        if let Some((seq, rows, warnings)) = next_record(&mut readers[idx])? {
+            heap.push(std::cmp::Reverse((seq, idx, rows, warnings)));
+        }
+    }
+    if format == VerdictsFormat::Json {
         out.write_all(b"\n]}\n")?;
     }
     out.flush().context("write verdicts")?;
     if !unregistered.is_empty() {
-        let list: Vec<&str> = unregistered.into_iter().collect();
+        let list: Vec<&str> = unregistered.iter().map(String::as_str).collect();
         writeln!(
-            io::stderr(),
+            err,
             "warning: clinics never registered, judged in the rule set's time zone {}: {}",
             rule_set.time_zone_name,
             list.join(", ")
         )?;
+    }
+    if let ledger::Verification::Broken(broken) = &split.verification {
+        writeln!(err, "warning: the ledger's chain is broken ({broken}); run carequeue verify")?;
     }
     Ok(Outcome::Success)
 }

@@ -384,8 +384,15 @@ impl Shared {
         self.clinic(id).time_zone.clone()
     }
 
-    /// The booked time of an appointment anywhere in the ledger.
-    pub(crate) fn appointment_at(&self, id: &str) -> Option<Instant> {
+    /// The time zone of a registered clinic (its latest registration);
+    /// `None` for a clinic never registered.
+    pub fn registered_time_zone(&self, id: &str) -> Option<&TimeZone> {
+        self.clinics.get(id).map(|c| &c.time_zone)
+    }
+
+    /// The booked time of an appointment anywhere in the ledger (for
+    /// [`rules::assemble_with`]).
+    pub fn appointment_at(&self, id: &str) -> Option<Instant> {
         self.appointment_ids.get(id).map(|idx| self.appointments[idx as usize])
     }
 

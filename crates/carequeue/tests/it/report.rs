@@ -1,5 +1,5 @@
-//! The report and the worklist over a ledger spilled to disk in parts equal
-//! those computed in memory.
+//! The report, the worklist and the verdicts over a ledger spilled to disk
+//! in parts equal those computed in memory.
 
 use std::path::Path;
 use std::process::Command;
@@ -86,6 +86,22 @@ fn a_report_spilled_in_parts_equals_the_report_in_memory() {
     for part_events in ["1", "7"] {
         let spilled = command(dir.path(), Some(part_events), &worklist);
         assert!(spilled == in_memory, "the worklist in parts of {part_events} events differs");
+    }
+    // And the verdicts, merged back into ledger order.
+    for db in ["spill.db", "plan.db"] {
+        for format in ["csv", "json"] {
+            let verdicts =
+                ["verdicts", "--db", db, "--as-of", "2030-01-01T00:00:00Z", "--format", format];
+            let in_memory = command(dir.path(), None, &verdicts);
+            assert!(in_memory.lines().count() > 10, "{in_memory}");
+            for part_events in ["1", "997"] {
+                let spilled = command(dir.path(), Some(part_events), &verdicts);
+                assert!(
+                    spilled == in_memory,
+                    "{db} verdicts ({format}) in parts of {part_events} differ"
+                );
+            }
+        }
     }
     let bad = Command::new(BIN)
         .args(["report", "--db", "spill.db", "--rules", "ca-dmhc"])
