@@ -346,32 +346,8 @@ fn events_before_their_request_is_opened_are_routed_afterwards() {
 fn a_simulated_plan_in_parts_equals_it_in_one() {
     // Patients with several requests, follow-ups naming prior appointments,
     // slots booked, withdrawn and cancelled: what the example plan lacks.
-    let scenario = sim::Scenario::parse(
-        r#"
-name = "parts"
-start = "2025-03-03"
-days = 91
-members = 20000
-
-[policy]
-group_when_short = true
-out_of_network_when_short = true
-
-[[clinic]]
-id = "north"
-member_share = 0.6
-clinicians = [2.5, 1.0, 0.5]
-
-[[clinic]]
-id = "east"
-time_zone = "America/New_York"
-member_share = 0.4
-clinicians = [3.0, 0.8, 1.0]
-urgent_carve_out = 3
-"#,
-        "parts.toml",
-    )
-    .unwrap();
+    let scenario =
+        sim::Scenario::parse(include_str!("../../sim/test_data/small.toml"), "small.toml").unwrap();
     let run = sim::run_clinics(&scenario, 11, 0);
     let entries: Vec<crate::Entry> = run
         .events()

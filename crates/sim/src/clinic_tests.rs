@@ -10,28 +10,8 @@ use expect_test::{Expect, expect};
 use crate::{Scenario, replicate, run_clinics};
 
 /// Two small clinics, a quarter of a year: fast enough to run many times.
-const SMALL: &str = r#"
-name = "small"
-start = "2025-03-03"
-days = 91
-members = 30000
-
-[policy]
-group_when_short = true
-out_of_network_when_short = true
-
-[[clinic]]
-id = "north"
-member_share = 0.6
-clinicians = [2.5, 1.0, 0.5]
-
-[[clinic]]
-id = "east"
-time_zone = "America/New_York"
-member_share = 0.4
-clinicians = [3.0, 0.8, 1.0]
-urgent_carve_out = 3
-"#;
+/// Two clinics, 91 days: the scenario other crates' tests share too.
+const SMALL: &str = include_str!("../test_data/small.toml");
 
 fn small() -> Scenario {
     Scenario::parse(SMALL, "small.toml").unwrap()

@@ -6,28 +6,8 @@ use std::process::Command;
 
 use crate::support::{BIN, run};
 
-const SCENARIO: &str = r#"
-name = "spill"
-start = "2025-03-03"
-days = 120
-members = 40000
-
-[policy]
-group_when_short = true
-out_of_network_when_short = true
-
-[[clinic]]
-id = "north"
-member_share = 0.6
-clinicians = [2.5, 1.0, 0.5]
-
-[[clinic]]
-id = "east"
-time_zone = "America/New_York"
-member_share = 0.4
-clinicians = [3.0, 0.8, 1.0]
-urgent_carve_out = 3
-"#;
+/// Two clinics, 91 days (shared with the simulator's tests).
+const SCENARIO: &str = include_str!("../../../sim/test_data/small.toml");
 
 /// `carequeue report` with the events per part set (or left to the default).
 fn report(dir: &Path, part_events: Option<&str>, args: &[&str]) -> String {
