@@ -224,8 +224,15 @@ fn fit_from_db(db: &str, as_of: jiff::Timestamp, members: Option<u32>) -> Result
         anyhow::bail!("there is no ledger at {db}");
     }
     let ledger = ledger::Ledger::open(db)?;
-    let entries = crate::report_cmd::entries_as_of(&ledger, as_of)?;
-    let live = crate::report_cmd::live(&entries);
+    // The live events recorded by `as_of` (calibration needs them all).
+    let mut owned: Vec<events::Event> = Vec::new();
+    ledger.for_each_event(Some(as_of), |stored| {
+        if stored.voided_by.is_none() {
+            owned.push(stored.event);
+        }
+        Ok(())
+    })?;
+    let live: Vec<&events::Event> = owned.iter().collect();
     // The year fitted ends with the last event recorded by `as_of`: for a
     // ledger fed as care happens, that is about `as_of` itself.
     let end = live.iter().map(|e| e.occurred_at.timestamp()).max().unwrap_or(as_of).min(as_of);

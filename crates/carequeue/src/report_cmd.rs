@@ -4,31 +4,11 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 
 use anyhow::{Context, Result};
-use events::Event;
 use ledger::Ledger;
-use metrics::{Entry, Report, Row};
+use metrics::{Report, Row};
 
 use crate::Outcome;
 use crate::cli::{ReportArgs, ReportFormat};
-
-/// The entries recorded by `as_of`, with voids as they stood then.
-pub(crate) fn entries_as_of(ledger: &Ledger, as_of: jiff::Timestamp) -> Result<Vec<Entry>> {
-    let mut entries = Vec::new();
-    ledger.for_each_event(Some(as_of), |stored| {
-        entries.push(Entry {
-            event: stored.event,
-            recorded_at: stored.recorded_at,
-            voided_by: stored.voided_by.map(|id| id.to_string()),
-        });
-        Ok(())
-    })?;
-    Ok(entries)
-}
-
-/// The events of `entries` that are not voided.
-pub(crate) fn live(entries: &[Entry]) -> Vec<&Event> {
-    entries.iter().filter(|e| e.voided_by.is_none()).map(|e| &e.event).collect()
-}
 
 pub(crate) fn run(args: &ReportArgs) -> Result<Outcome> {
     let rule_set = crate::rules_cmd::load(&args.judge.rules)?;
