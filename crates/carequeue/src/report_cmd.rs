@@ -91,7 +91,7 @@ pub(crate) fn write_table(out: &mut dyn Write, report: &Report) -> io::Result<()
     writeln!(out)?;
     writeln!(out, "integrity checks:")?;
     for finding in &report.integrity {
-        let listed: Vec<&str> = finding.events.iter().take(5).map(String::as_str).collect();
+        let listed: Vec<&str> = finding.events.iter().take(5).collect();
         let more = finding.events.len().saturating_sub(listed.len());
         writeln!(
             out,
@@ -217,12 +217,24 @@ fn write_json(out: &mut dyn Write, report: &Report) -> io::Result<()> {
         }
         write!(
             out,
-            "\n{{\"check\":\"{}\",\"description\":{},\"count\":{},\"events\":{}}}",
+            "\n{{\"check\":\"{}\",\"description\":{},\"count\":{},\"events\":[",
             finding.check,
             serde_json::to_string(finding.description).unwrap_or_default(),
             finding.events.len(),
-            serde_json::to_string(&finding.events).unwrap_or_default()
         )?;
+        for (idx, id) in finding.events.iter().enumerate() {
+            if idx > 0 {
+                out.write_all(b",")?;
+            }
+            // Event ids need no escaping (`events` restricts them); the
+            // chain's message may.
+            if id.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\') {
+                write!(out, "\"{id}\"")?;
+            } else {
+                out.write_all(serde_json::to_string(id).unwrap_or_default().as_bytes())?;
+            }
+        }
+        write!(out, "]}}")?;
     }
     let access = &report.access;
     write!(out, "\n],\"third_next_available\":[")?;

@@ -16,7 +16,56 @@ pub struct Finding {
     /// What it looks for, with its threshold.
     pub description: &'static str,
     /// The events involved (event ids).
-    pub events: Vec<String>,
+    pub events: EventIds,
+}
+
+/// A list of event ids, compactly: their texts end to end and where each
+/// ends (a few bytes an id rather than a heap string each; a backfilled
+/// ledger can have every event entered late).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct EventIds {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl EventIds {
+    /// Appends an id.
+    pub fn push(&mut self, id: &str) {
+        self.text.push_str(id);
+        self.ends.push(self.text.len());
+    }
+
+    /// The number of ids.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The ids, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(self.ends.iter()).map(|(start, &end)| &self.text[start..end])
+    }
+}
+
+impl std::fmt::Debug for EventIds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<'a> FromIterator<&'a str> for EventIds {
+    fn from_iter<I: IntoIterator<Item = &'a str>>(ids: I) -> EventIds {
+        let mut out = EventIds::default();
+        for id in ids {
+            out.push(id);
+        }
+        out
+    }
 }
 
 /// Entry later than this after the event is late (request openings).
@@ -41,11 +90,11 @@ pub(crate) type LateExtensions = Vec<String>;
 /// The findings made event by event, in ledger order, by [`crate::Scan`].
 #[derive(Debug, Default)]
 pub(crate) struct Checks {
-    pub(crate) late: Vec<String>,
-    pub(crate) past_time: Vec<String>,
-    pub(crate) never_published: Vec<String>,
-    pub(crate) already_taken: Vec<String>,
-    pub(crate) voided: Vec<String>,
+    pub(crate) late: EventIds,
+    pub(crate) past_time: EventIds,
+    pub(crate) never_published: EventIds,
+    pub(crate) already_taken: EventIds,
+    pub(crate) voided: EventIds,
 }
 
 /// A request's opening, as the checks need it.
@@ -152,11 +201,11 @@ pub(crate) fn findings(
     let Checks { late, past_time, never_published, already_taken, voided } = checks;
     let in_order = |mut found: Vec<(Timestamp, String)>| {
         found.sort();
-        found.into_iter().map(|(_, id)| id).collect::<Vec<_>>()
+        found.iter().map(|(_, id)| id.as_str()).collect::<EventIds>()
     };
     let booked_at_request = in_order(opened.booked_at_request);
     let resets = in_order(opened.resets);
-    let chain_problem: Vec<String> = chain.map(|c| vec![c.to_owned()]).unwrap_or_default();
+    let chain_problem: EventIds = chain.into_iter().collect();
     vec![
         Finding {
             check: "late_entry",
@@ -191,7 +240,7 @@ pub(crate) fn findings(
         Finding {
             check: "extension_after_deadline",
             description: "clinical extensions recorded after the deadline they would extend (they do not count)",
-            events: late_extensions,
+            events: late_extensions.iter().map(String::as_str).collect(),
         },
         Finding {
             check: "voided_events",

@@ -14,7 +14,7 @@ mod survival;
 mod worklist;
 
 pub use crate::access::{Access, AgeRow, GapRow, ShareRow, TnaRow};
-pub use crate::integrity::Finding;
+pub use crate::integrity::{EventIds, Finding};
 pub use crate::report::{GroupBy, Row, WAIT_BINS};
 pub use crate::scan::{Partial, Route, Router, Scan, Shared, finish};
 pub use crate::survival::{Wait, km_quantile};

@@ -204,7 +204,7 @@ impl Scan {
     /// report's moment).
     pub fn observe(&mut self, event: &Event, recorded_at: Timestamp, voided: bool) {
         if voided {
-            self.checks.voided.push(event.event_id.to_string());
+            self.checks.voided.push(event.event_id.as_str());
             return;
         }
         let at = event.occurred_at.timestamp();
@@ -215,7 +215,7 @@ impl Scan {
             integrity::LATE_OTHER_SECONDS
         };
         if (entered - at).as_secs() > limit {
-            self.checks.late.push(event.event_id.to_string());
+            self.checks.late.push(event.event_id.as_str());
         }
         match &event.body {
             Body::ClinicRegistered(c) => {
@@ -255,7 +255,7 @@ impl Scan {
             }
             Body::OfferMade(o) => {
                 if o.appointment_at.timestamp() < at {
-                    self.checks.past_time.push(event.event_id.to_string());
+                    self.checks.past_time.push(event.event_id.as_str());
                 }
                 if let Some(slot_id) = &o.slot_id {
                     let slot = self
@@ -263,12 +263,12 @@ impl Scan {
                         .get(slot_id.as_str())
                         .and_then(|idx| self.slots[idx as usize].as_ref().map(|(slot, _)| slot));
                     match slot {
-                        None => self.checks.never_published.push(event.event_id.to_string()),
+                        None => self.checks.never_published.push(event.event_id.as_str()),
                         Some(slot) => {
                             if slot.booked >= slot.capacity
                                 || slot.withdrawn.is_some_and(|w| w <= at)
                             {
-                                self.checks.already_taken.push(event.event_id.to_string());
+                                self.checks.already_taken.push(event.event_id.as_str());
                             }
                         }
                     }
@@ -279,12 +279,12 @@ impl Scan {
                 if let Some(slot_id) = &b.slot_id {
                     let found = self.slot_ids.get(slot_id.as_str());
                     match found.and_then(|idx| self.slots[idx as usize].as_mut()) {
-                        None => self.checks.never_published.push(event.event_id.to_string()),
+                        None => self.checks.never_published.push(event.event_id.as_str()),
                         Some((slot, _)) => {
                             if slot.booked >= slot.capacity
                                 || slot.withdrawn.is_some_and(|w| w <= at)
                             {
-                                self.checks.already_taken.push(event.event_id.to_string());
+                                self.checks.already_taken.push(event.event_id.as_str());
                             }
                             slot.booked += 1;
                             slot.taken.push(at);

@@ -83,6 +83,20 @@ fn a_report_spilled_in_parts_equals_the_report_in_memory() {
             }
         }
     }
+    // A broken chain is a finding of the report, its message quoted in JSON.
+    let conn = rusqlite::Connection::open(dir.path().join("plan.db")).unwrap();
+    conn.execute(
+        r#"UPDATE events SET body = replace(body, '"ex-0007"', '"ex-0007x"') WHERE seq = 7"#,
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let json = command(dir.path(), None, &["report", "--db", "plan.db", "--format", "json"]);
+    let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let chain = &parsed["integrity"].as_array().unwrap().last().unwrap();
+    assert_eq!(chain["check"], "ledger_chain");
+    assert_eq!(chain["count"], 1);
+    assert!(chain["events"][0].as_str().unwrap().starts_with("event 7"), "{chain}");
     let bad = Command::new(BIN)
         .args(["report", "--db", "spill.db", "--rules", "ca-dmhc"])
         .current_dir(dir.path())
