@@ -662,7 +662,7 @@ pub(crate) fn render(report: &Report, rule_set: &RuleSet, chain_ok: bool) -> Str
     // Integrity findings.
     html.push_str("<h2>Integrity findings</h2><table><tr><th>check</th><th>what it looks for</th><th>events</th><th>first events</th></tr>");
     for finding in &report.integrity {
-        let first: Vec<String> = finding.events.iter().take(10).map(|e| esc(e)).collect();
+        let first: Vec<String> = finding.events.iter().take(10).map(esc).collect();
         let class = if finding.events.is_empty() { "good" } else { "bad" };
         let _ = write!(
             html,
