@@ -113,11 +113,6 @@ impl Router {
         Router { parts: parts.max(1), requests: Interner::default(), part_of: Vec::new() }
     }
 
-    /// The number of parts.
-    pub fn parts(&self) -> usize {
-        self.parts
-    }
-
     /// The part of a live event.
     pub fn route(&mut self, event: &Event) -> Route {
         let Some(request_id) = event.request_id() else { return Route::Shared };
@@ -380,8 +375,9 @@ impl Shared {
         self.clinics.get(id).unwrap_or(&self.unregistered)
     }
 
-    pub(crate) fn zone(&self, id: &str) -> TimeZone {
-        self.clinic(id).time_zone.clone()
+    /// A clinic's time zone (the rule set's for one never registered).
+    pub(crate) fn zone(&self, id: &str) -> &TimeZone {
+        &self.clinic(id).time_zone
     }
 
     /// The time zone of a registered clinic (its latest registration);

@@ -59,7 +59,7 @@ pub fn worklist_part(
     let prior = |id: &str| shared.appointment_at(id);
     for history in assemble_with(events.iter().copied(), &prior) {
         let clinic = history.request.clinic.as_str();
-        let tz = &shared.clinic(clinic).time_zone;
+        let tz = shared.zone(clinic);
         verdicts.clear();
         evaluate(&history, rule_set, tz, as_of, &mut verdicts, &mut problems);
         for verdict in &verdicts {
