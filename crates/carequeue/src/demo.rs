@@ -77,7 +77,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<Outcome> {
     // The events are stored as a live feed would have stored them: a batch
     // a week, recorded at the moment of its last event, so that `--as-of` can look
     // at any moment of the simulated year.
-    let ledger = Ledger::open(LEDGER)?;
+    let ledger = Ledger::create(LEDGER)?;
     let weeks = events.chunk_by({
         let mut week_end = run.start;
         move |_, next: &events::Event| {
@@ -99,7 +99,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<Outcome> {
         let last = batch.iter().map(|e| e.occurred_at.timestamp()).max().unwrap_or(run.start);
         let options = AppendOptions {
             source: "carequeue demo".to_owned(),
-            recorded_at: last,
+            recorded_at: ledger::RecordedAt::At(last),
             max_problems: 20,
         };
         let incoming = batch.iter().map(|event| {

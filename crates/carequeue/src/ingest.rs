@@ -26,7 +26,7 @@ struct Totals {
 }
 
 pub(crate) fn run(args: &IngestArgs) -> Result<Outcome> {
-    let ledger = Ledger::open(&args.db.db)?;
+    let ledger = Ledger::create(&args.db.db)?;
     let started = Instant::now();
     let mut totals = Totals::default();
     for path in &args.files {
@@ -83,7 +83,7 @@ fn ingest_file(ledger: &Ledger, path: &Path, max_errors: usize, totals: &mut Tot
     };
     let options = AppendOptions {
         source: name.clone(),
-        recorded_at: jiff::Timestamp::now(),
+        recorded_at: ledger::RecordedAt::Now(jiff::Timestamp::now()),
         max_problems: max_errors,
     };
     let appended = match formats::Reader::new(input, &name) {

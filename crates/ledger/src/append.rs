@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use events::{Event, EventType};
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 
 use crate::chain::{Chain, Head, batch_hash, format_recorded_at};
 use crate::error::Error;
@@ -30,6 +30,9 @@ pub struct Incoming {
     creates: Option<Span>,
     voids: Option<Span>,
     refs: [Option<RefKey>; 2],
+    /// When it happened, and when the source first recorded it.
+    occurred_at: Timestamp,
+    entered_at: Option<Timestamp>,
 }
 
 /// A range of [`Incoming::text`].
@@ -82,6 +85,8 @@ impl Incoming {
         }
         Incoming {
             line,
+            occurred_at: event.occurred_at.timestamp(),
+            entered_at: event.entered_at.as_ref().map(|at| at.timestamp()),
             event_type: event.event_type(),
             text,
             body_end,
@@ -118,14 +123,38 @@ impl Incoming {
     }
 }
 
+/// How far a clock may run behind the ledger's last `recorded_at` before an
+/// append is refused rather than recorded at that last moment (a clock
+/// stepped back by its time service, say).
+pub const CLOCK_TOLERANCE: SignedDuration = SignedDuration::from_secs(5);
+
+/// How far after its batch's `recorded_at` an event's `occurred_at` (or
+/// `entered_at`) may lie: the source's clock and ours differ a little. An
+/// event later than that has not happened yet, and is rejected.
+pub const FUTURE_TOLERANCE: SignedDuration = SignedDuration::from_secs(5 * 60);
+
+/// Where a batch's `recorded_at` comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordedAt {
+    /// Now, as this host's clock reads it. A store with a clock of its own
+    /// (PostgreSQL's server) uses that instead, so that every host appending
+    /// to one ledger shares one clock.
+    Now(Timestamp),
+    /// This moment exactly: a replay of history (the demo's weekly batches,
+    /// tests).
+    At(Timestamp),
+}
+
 /// How to append a batch.
 #[derive(Debug, Clone)]
 pub struct AppendOptions {
     /// The file or stream the batch comes from, kept with the batch.
     pub source: String,
-    /// The moment to record. The ledger uses the later of this and the last
-    /// batch's `recorded_at`, so that `recorded_at` never goes backwards.
-    pub recorded_at: Timestamp,
+    /// The moment to record. `recorded_at` never goes backwards: a moment up
+    /// to [`CLOCK_TOLERANCE`] before the last batch's is recorded as that
+    /// last moment; an earlier one refuses the append
+    /// ([`Error::ClockBehind`]).
+    pub recorded_at: RecordedAt,
     /// How many problems to report before only counting them.
     pub max_problems: usize,
 }
@@ -229,6 +258,17 @@ pub enum ProblemKind {
         /// The void it names.
         target: String,
     },
+    /// The event says it happened (`occurred_at`) or was entered
+    /// (`entered_at`) after the moment it is being recorded, by more than
+    /// [`FUTURE_TOLERANCE`].
+    InTheFuture {
+        /// `occurred_at` or `entered_at`.
+        field: &'static str,
+        /// Its value.
+        value: Timestamp,
+        /// The batch's `recorded_at`.
+        recorded_at: Timestamp,
+    },
 }
 
 impl fmt::Display for EventProblem {
@@ -256,6 +296,15 @@ impl fmt::Display for EventProblem {
                 f,
                 "field `{field}`: {} belongs to request {belongs_to:?}, not to request {expected:?}",
                 describe(key)
+            ),
+            ProblemKind::InTheFuture { field, value, recorded_at } => write!(
+                f,
+                "field `{field}`: expected a moment no later than when it is recorded \
+                 ({} plus {} minutes for clocks that differ), found {}; an event is recorded \
+                 after it happens",
+                format_recorded_at(*recorded_at),
+                FUTURE_TOLERANCE.as_secs() / 60,
+                format_recorded_at(*value)
             ),
             ProblemKind::VoidOfVoid { target } => write!(
                 f,
@@ -315,10 +364,26 @@ pub(crate) fn append<E>(
     let mut tx = store.begin()?;
     let last_batch = tx.last_batch()?;
     let head = last_batch.as_ref().map_or_else(Head::genesis, BatchRow::head);
-    let mut recorded_at = format_recorded_at(options.recorded_at);
+    let clock = match options.recorded_at {
+        RecordedAt::Now(host) => tx.clock()?.unwrap_or(host),
+        RecordedAt::At(at) => at,
+    };
+    let mut moment = clock;
     if let Some(last) = &last_batch {
-        recorded_at = recorded_at.max(last.recorded_at.clone());
+        let last_at =
+            crate::chain::parse_recorded_at(&last.recorded_at).ok_or_else(|| Error::Corrupt {
+                seq: last.last_seq,
+                reason: format!("batch {} recorded_at {:?}", last.batch_id, last.recorded_at),
+            })?;
+        if clock < last_at {
+            if last_at.duration_since(clock) > CLOCK_TOLERANCE {
+                return Err(Error::ClockBehind { clock, last: last_at });
+            }
+            moment = last_at;
+        }
     }
+    let recorded_at = format_recorded_at(moment);
+    let latest_allowed = moment.checked_add(FUTURE_TOLERANCE).unwrap_or(Timestamp::MAX);
     let first_seq = head.seq + 1;
     let mut chain = Chain { head, recorded_at };
     let mut problems = Problems { list: Vec::new(), n_more: 0, max: options.max_problems.max(1) };
@@ -334,6 +399,15 @@ pub(crate) fn append<E>(
         match item {
             Ok(incoming) => {
                 counts.n_read += 1;
+                for (field, value) in [
+                    ("occurred_at", Some(incoming.occurred_at)),
+                    ("entered_at", incoming.entered_at),
+                ] {
+                    if let Some(value) = value.filter(|value| *value > latest_allowed) {
+                        let kind = ProblemKind::InTheFuture { field, value, recorded_at: moment };
+                        problems.event(&incoming, kind);
+                    }
+                }
                 if !source_failed {
                     chunk.push(incoming);
                     if chunk.len() == CHUNK {

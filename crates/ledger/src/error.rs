@@ -34,6 +34,19 @@ pub enum Error {
     },
     /// A callback given to a read failed.
     Callback(Box<dyn std::error::Error + Send + Sync>),
+    /// The clock that dates the batch reads earlier than the ledger's last
+    /// `recorded_at` by more than [`crate::CLOCK_TOLERANCE`]: recording at
+    /// the last moment instead would date the batch in the future of this
+    /// clock. Fix the clock (or wait), then append again.
+    ClockBehind {
+        /// The clock's moment.
+        clock: jiff::Timestamp,
+        /// The last batch's `recorded_at`.
+        last: jiff::Timestamp,
+    },
+    /// The ledger was opened for reading ([`crate::Ledger::open`]); only
+    /// [`crate::Ledger::create`] opens one to append to.
+    ReadOnly,
 }
 
 impl fmt::Display for Error {
@@ -56,6 +69,18 @@ impl fmt::Display for Error {
                 write!(f, "stored event {seq} cannot be read ({reason}); run `carequeue verify`")
             }
             Error::Callback(err) => write!(f, "{err}"),
+            Error::ClockBehind { clock, last } => write!(
+                f,
+                "this clock reads {}, but the ledger's last batch was recorded at {}, {} s \
+                 later (more than the {} s allowed): recorded_at never goes backwards, and \
+                 stamping this batch with the later moment would date it in this clock's \
+                 future; correct the clock and ingest again",
+                crate::format_recorded_at(*clock),
+                crate::format_recorded_at(*last),
+                last.duration_since(*clock).as_secs(),
+                crate::CLOCK_TOLERANCE.as_secs()
+            ),
+            Error::ReadOnly => write!(f, "the ledger was opened for reading, not for appending"),
         }
     }
 }

@@ -34,7 +34,8 @@ use events::{Event, EventId};
 use jiff::Timestamp;
 
 pub use crate::append::{
-    AppendOptions, Appended, EventProblem, Incoming, Problem, ProblemKind, Rejection, Summary,
+    AppendOptions, Appended, CLOCK_TOLERANCE, EventProblem, FUTURE_TOLERANCE, Incoming, Problem,
+    ProblemKind, RecordedAt, Rejection, Summary,
 };
 pub use crate::chain::{
     GENESIS, Head, batch_hash, entry_hash, format_recorded_at, parse_recorded_at,
@@ -76,16 +77,30 @@ impl std::fmt::Debug for Ledger {
 }
 
 impl Ledger {
-    /// Opens the ledger at `location`, creating it if needed: a
-    /// `postgres://` (or `postgresql://`) URL, or else the path of an SQLite
-    /// file.
+    /// Opens the ledger at `location` to append to, creating it (and
+    /// bringing its schema up to date) if needed: a `postgres://` (or
+    /// `postgresql://`) URL, or else the path of an SQLite file. Only
+    /// commands that record events (`ingest`, `demo`) call this.
+    pub fn create(location: &str) -> Result<Ledger, Error> {
+        let store: Box<dyn Store> = if is_url(location) {
+            Box::new(postgres::Postgres::open(location, Mode::Append)?)
+        } else {
+            Box::new(sqlite::Sqlite::open(std::path::Path::new(location), Mode::Append)?)
+        };
+        Ok(Ledger { store, location: redact(location) })
+    }
+
+    /// Opens an existing ledger at `location` for reading: it creates
+    /// nothing, changes nothing (no migration), takes no write lock, so it
+    /// never waits behind a running append. A path with no ledger, or a
+    /// database without carequeue's tables, is an [`Error::Location`]
+    /// naming it; [`Ledger::append`] fails with [`Error::ReadOnly`].
     pub fn open(location: &str) -> Result<Ledger, Error> {
-        let store: Box<dyn Store> =
-            if location.starts_with("postgres://") || location.starts_with("postgresql://") {
-                Box::new(postgres::Postgres::open(location)?)
-            } else {
-                Box::new(sqlite::Sqlite::open(std::path::Path::new(location))?)
-            };
+        let store: Box<dyn Store> = if is_url(location) {
+            Box::new(postgres::Postgres::open(location, Mode::Read)?)
+        } else {
+            Box::new(sqlite::Sqlite::open(std::path::Path::new(location), Mode::Read)?)
+        };
         Ok(Ledger { store, location: redact(location) })
     }
 
@@ -210,6 +225,19 @@ pub(crate) fn stored_event(
 pub(crate) fn seq_as_of(batches: &[BatchRow], as_of: Timestamp) -> u64 {
     let as_of = format_recorded_at(as_of);
     batches.iter().filter(|b| b.recorded_at <= as_of).map(|b| b.last_seq).max().unwrap_or(0)
+}
+
+/// How a store is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Created if absent, migrated, ready to append.
+    Append,
+    /// Existing only, read only.
+    Read,
+}
+
+fn is_url(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
 }
 
 /// Removes the password from a URL, for messages.

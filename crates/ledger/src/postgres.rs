@@ -8,6 +8,7 @@ use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, NoTls};
 
+use crate::Mode;
 use crate::chain::Chain;
 use crate::error::Error;
 use crate::store::{
@@ -29,7 +30,8 @@ const DEFERRED_TABLE: &str = "CREATE TEMP TABLE IF NOT EXISTS deferred_refs (
 
 pub(crate) struct Postgres {
     url: String,
-    writer: Mutex<Client>,
+    /// The connection that appends; none when opened for reading.
+    writer: Option<Mutex<Client>>,
     readers: Mutex<Vec<Client>>,
 }
 
@@ -55,12 +57,20 @@ fn as_u64(value: i64) -> u64 {
 }
 
 impl Postgres {
-    pub(crate) fn open(url: &str) -> Result<Postgres, Error> {
+    pub(crate) fn open(url: &str, mode: Mode) -> Result<Postgres, Error> {
         let mut client = connect(url)?;
+        if mode == Mode::Read {
+            check_schema(&mut client, url)?;
+            return Ok(Postgres {
+                url: url.to_owned(),
+                writer: None,
+                readers: Mutex::new(vec![client]),
+            });
+        }
         migrate(&mut client)?;
         Ok(Postgres {
             url: url.to_owned(),
-            writer: Mutex::new(client),
+            writer: Some(Mutex::new(client)),
             readers: Mutex::new(Vec::new()),
         })
     }
@@ -101,6 +111,37 @@ fn migrate(client: &mut Client) -> Result<(), Error> {
     Ok(())
 }
 
+/// Checks, reading only, that the database holds a ledger whose schema this
+/// build knows.
+fn check_schema(client: &mut Client, url: &str) -> Result<(), Error> {
+    let not_a_ledger = |reason: String| Error::Location {
+        location: crate::redact(url),
+        reason: format!("not a carequeue ledger ({reason})"),
+    };
+    let exists: bool =
+        client.query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[])?.get(0);
+    if !exists {
+        return Err(not_a_ledger(
+            "the database has no table schema_migrations; only `carequeue ingest` creates a \
+             ledger"
+                .to_owned(),
+        ));
+    }
+    let current: i64 =
+        client.query_one("SELECT coalesce(max(version), 0) FROM schema_migrations", &[])?.get(0);
+    let known = MIGRATIONS.last().map_or(0, |m| m.0);
+    if current > known {
+        return Err(Error::SchemaTooNew { found: current, known });
+    }
+    if current < known {
+        return Err(not_a_ledger(format!(
+            "its schema is at migration {current}, this carequeue's at {known}; `carequeue \
+             ingest` brings it up to date"
+        )));
+    }
+    Ok(())
+}
+
 fn load_batches(client: &mut Client) -> Result<Vec<BatchRow>, Error> {
     let rows = client.query(
         "SELECT batch_id, recorded_at, first_seq, last_seq, head_hash, source, n_read, n_new, n_duplicate,
@@ -130,7 +171,12 @@ fn batch_row(r: &postgres::Row) -> BatchRow {
 
 impl Store for Postgres {
     fn begin(&self) -> Result<Box<dyn Tx + '_>, Error> {
-        let mut client = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut client = self
+            .writer
+            .as_ref()
+            .ok_or(Error::ReadOnly)?
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if client.is_closed() {
             *client = connect(&self.url)?;
         }
@@ -346,6 +392,19 @@ impl PgTx<'_> {
 }
 
 impl Tx for PgTx<'_> {
+    fn clock(&mut self) -> Result<Option<jiff::Timestamp>, Error> {
+        // The server's clock, read after the append lock is taken: every
+        // host appending to this database shares it.
+        let micros: i64 = self
+            .client
+            .query_one("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint", &[])?
+            .get(0);
+        jiff::Timestamp::from_microsecond(micros).map(Some).map_err(|err| Error::Location {
+            location: "the PostgreSQL server's clock".to_owned(),
+            reason: err.to_string(),
+        })
+    }
+
     fn last_batch(&mut self) -> Result<Option<BatchRow>, Error> {
         let row = self.client.query_opt(
             "SELECT batch_id, recorded_at, first_seq, last_seq, head_hash, source, n_read, n_new,

@@ -5,6 +5,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
+use crate::Mode;
 use crate::chain::Chain;
 use crate::error::Error;
 use crate::store::{
@@ -17,11 +18,12 @@ const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001
 
 pub(crate) struct Sqlite {
     path: PathBuf,
-    writer: Mutex<Connection>,
+    /// The connection that appends; none when opened for reading.
+    writer: Option<Mutex<Connection>>,
 }
 
 impl Sqlite {
-    pub(crate) fn open(path: &Path) -> Result<Sqlite, Error> {
+    pub(crate) fn open(path: &Path, mode: Mode) -> Result<Sqlite, Error> {
         if path.as_os_str().is_empty() {
             return Err(Error::Location {
                 location: String::new(),
@@ -33,6 +35,18 @@ impl Sqlite {
                 location: path.display().to_string(),
                 reason: "is a directory; give the path of a ledger file".to_owned(),
             });
+        }
+        if mode == Mode::Read {
+            let sqlite = Sqlite { path: path.to_owned(), writer: None };
+            if !path.exists() {
+                return Err(Error::Location {
+                    location: path.display().to_string(),
+                    reason: "no such file; only `carequeue ingest` (or `demo`) creates a ledger"
+                        .to_owned(),
+                });
+            }
+            check_schema(&sqlite.reader()?, path)?;
+            return Ok(sqlite);
         }
         let conn = Connection::open(path).map_err(|err| Error::Location {
             location: path.display().to_string(),
@@ -50,16 +64,54 @@ impl Sqlite {
                 line INTEGER NOT NULL, event_id TEXT NOT NULL, field TEXT NOT NULL,
                 is_event INTEGER NOT NULL, key TEXT NOT NULL, request_id TEXT)",
         )?;
-        Ok(Sqlite { path: path.to_owned(), writer: Mutex::new(conn) })
+        Ok(Sqlite { path: path.to_owned(), writer: Some(Mutex::new(conn)) })
     }
 
     fn reader(&self) -> Result<Connection, Error> {
         let conn = Connection::open_with_flags(
             &self.path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
+        )
+        .map_err(|err| Error::Location {
+            location: self.path.display().to_string(),
+            reason: err.to_string(),
+        })?;
         configure(&conn)?;
         Ok(conn)
+    }
+}
+
+/// Checks, reading only, that `conn` holds a ledger whose schema this build
+/// knows.
+fn check_schema(conn: &Connection, path: &Path) -> Result<(), Error> {
+    let not_a_ledger = |reason: String| Error::Location {
+        location: path.display().to_string(),
+        reason: format!("not a carequeue ledger ({reason})"),
+    };
+    let current: Option<i64> =
+        match conn.query_row("SELECT max(version) FROM schema_migrations", [], |r| r.get(0)) {
+            Ok(current) => current,
+            Err(rusqlite::Error::SqliteFailure(err, message))
+                if err.code == rusqlite::ErrorCode::NotADatabase =>
+            {
+                return Err(not_a_ledger(message.unwrap_or_else(|| err.to_string())));
+            }
+            Err(rusqlite::Error::SqliteFailure(_, Some(message)))
+                if message.contains("no such table") =>
+            {
+                return Err(not_a_ledger("it has no table schema_migrations".to_owned()));
+            }
+            Err(err) => return Err(err.into()),
+        };
+    let known = MIGRATIONS.last().map_or(0, |m| m.0);
+    match current {
+        Some(found) if found > known => Err(Error::SchemaTooNew { found, known }),
+        Some(found) if found == known => Ok(()),
+        found => Err(not_a_ledger(format!(
+            "its schema is at migration {}, this carequeue's at {known}; `carequeue ingest` \
+             brings it up to date",
+            found.unwrap_or(0)
+        ))),
     }
 }
 
@@ -133,7 +185,12 @@ fn batch_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BatchRow> {
 
 impl Store for Sqlite {
     fn begin(&self) -> Result<Box<dyn Tx + '_>, Error> {
-        let conn = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let conn = self
+            .writer
+            .as_ref()
+            .ok_or(Error::ReadOnly)?
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         // A transaction left open by a panic in another thread is rolled back.
         if !conn.is_autocommit() {
             conn.execute_batch("ROLLBACK")?;
@@ -220,6 +277,10 @@ fn is_unique_violation(err: &rusqlite::Error, column: &str) -> bool {
 }
 
 impl Tx for SqliteTx<'_> {
+    fn clock(&mut self) -> Result<Option<jiff::Timestamp>, Error> {
+        Ok(None)
+    }
+
     fn last_batch(&mut self) -> Result<Option<BatchRow>, Error> {
         let row = self
             .conn

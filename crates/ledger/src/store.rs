@@ -41,6 +41,11 @@ impl ReadTo {
 
 /// An open append transaction. Dropping it without [`Tx::commit`] rolls back.
 pub(crate) trait Tx {
+    /// The store's own clock, read now, if it has one that every appending
+    /// host shares (PostgreSQL's server); `None` for SQLite, where the
+    /// host's clock is the only one.
+    fn clock(&mut self) -> Result<Option<jiff::Timestamp>, Error>;
+
     /// The last batch when the transaction began (`None` for an empty
     /// ledger).
     fn last_batch(&mut self) -> Result<Option<BatchRow>, Error>;

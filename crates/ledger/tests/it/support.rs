@@ -11,7 +11,7 @@ pub(crate) use testkit::TestDb;
 
 /// Opens the ledger at a test location.
 pub(crate) fn open(db: &TestDb) -> Ledger {
-    Ledger::open(db.location()).expect("open ledger")
+    Ledger::create(db.location()).expect("open ledger")
 }
 
 /// One fresh ledger per backend.
@@ -29,7 +29,11 @@ pub(crate) fn at(n: i64) -> Timestamp {
 }
 
 pub(crate) fn options(source: &str, recorded_at: Timestamp) -> AppendOptions {
-    AppendOptions { source: source.to_owned(), recorded_at, max_problems: 20 }
+    AppendOptions {
+        source: source.to_owned(),
+        recorded_at: ledger::RecordedAt::At(recorded_at),
+        max_problems: 20,
+    }
 }
 
 /// Reads events from text (NDJSON or CSV).
