@@ -301,6 +301,8 @@ pub(crate) struct WorklistArgs {
     #[command(flatten)]
     pub(crate) db: DbArg,
     #[command(flatten)]
+    pub(crate) chain: ChainArg,
+    #[command(flatten)]
     pub(crate) judge: JudgeArgs,
     /// Write CSV instead of a table.
     #[arg(long)]
@@ -323,6 +325,8 @@ pub(crate) enum ReportFormat {
 pub(crate) struct ReportArgs {
     #[command(flatten)]
     pub(crate) db: DbArg,
+    #[command(flatten)]
+    pub(crate) chain: ChainArg,
     #[command(flatten)]
     pub(crate) judge: JudgeArgs,
     /// Group rows by any of clinic, network, provider_type, urgency, month.
@@ -361,6 +365,8 @@ pub(crate) struct VerdictsArgs {
     #[command(flatten)]
     pub(crate) db: DbArg,
     #[command(flatten)]
+    pub(crate) chain: ChainArg,
+    #[command(flatten)]
     pub(crate) judge: JudgeArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = VerdictsFormat::Csv)]
@@ -385,11 +391,22 @@ pub(crate) enum RulesCommand {
     },
 }
 
+/// What to do when the ledger's chain does not verify.
+#[derive(Debug, Args)]
+pub(crate) struct ChainArg {
+    /// Write the output even when the ledger's hash chain does not verify,
+    /// for forensic work: CSV and tables then start with a line saying the
+    /// chain is broken, and the command still exits 1. Without it, only
+    /// JSON and HTML (which mark the break) are written.
+    #[arg(long)]
+    pub(crate) allow_broken_chain: bool,
+}
+
 /// The ledger to use.
 #[derive(Debug, Args)]
 pub(crate) struct DbArg {
-    /// The ledger: the path of an SQLite file (created if absent) or a
-    /// postgres:// URL.
+    /// The ledger: the path of an SQLite file or a postgres:// URL. Only
+    /// ingest (and demo) create one; every other command needs it to exist.
     #[arg(long, env = "CAREQUEUE_DB", value_name = "DB")]
     pub(crate) db: String,
 }
@@ -431,6 +448,8 @@ pub(crate) enum EventsFormat {
 pub(crate) struct EventsArgs {
     #[command(flatten)]
     pub(crate) db: DbArg,
+    #[command(flatten)]
+    pub(crate) chain: ChainArg,
     /// Only the events recorded by this moment (RFC 3339 with an offset),
     /// with voids as they stood then.
     #[arg(long, value_name = "T", value_parser = parse_moment)]

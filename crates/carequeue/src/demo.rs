@@ -98,7 +98,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<Outcome> {
     for batch in weeks {
         let last = batch.iter().map(|e| e.occurred_at.timestamp()).max().unwrap_or(run.start);
         let options = AppendOptions {
-            source: "carequeue demo".to_owned(),
+            source: crate::provenance::DEMO_SOURCE.to_owned(),
             recorded_at: ledger::RecordedAt::At(last),
             max_problems: 20,
         };
@@ -137,16 +137,20 @@ pub(crate) fn run(args: &DemoArgs) -> Result<Outcome> {
     let bar = spinner("computing the report");
     let rule_set = rules::RuleSet::shipped("ca-dmhc").context("the shipped rule set ca-dmhc")?;
     // The same computation as `carequeue report`, the chain checked too.
-    let (report, verification) =
+    let (report, provenance) =
         crate::parts::report(&ledger, &rule_set, as_of, &[metrics::GroupBy::Clinic], false)?;
-    let chain_valid = matches!(verification, ledger::Verification::Valid { .. });
-    std::fs::write(REPORT, crate::html::render(&report, &rule_set, chain_valid))
+    // The HTML marks a break; nothing else is written from a broken chain.
+    let write_all = provenance.announce(false, false)?;
+    std::fs::write(REPORT, crate::html::render(&report, &rule_set, &provenance))
         .with_context(|| format!("cannot write {REPORT}"))?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    if !write_all {
+        return Ok(provenance.outcome());
+    }
     writeln!(out)?;
-    crate::report_cmd::write_table(&mut out, &report)?;
+    crate::report_cmd::write_table(&mut out, &report, &provenance)?;
     writeln!(out)?;
     writeln!(
         out,

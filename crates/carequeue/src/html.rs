@@ -8,6 +8,8 @@ use std::fmt::Write as _;
 use metrics::{Report, Row, WAIT_BINS};
 use rules::RuleSet;
 
+use crate::provenance::Provenance;
+
 const PALETTE: [&str; 8] =
     ["#1b6ca8", "#d1495b", "#00798c", "#edae49", "#66a182", "#8d5a97", "#30638e", "#a05c34"];
 
@@ -229,7 +231,7 @@ h1{{font-size:1.5rem}}h2{{font-size:1.2rem;margin-top:2rem;border-bottom:1px sol
 table{{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}}th,td{{border:1px solid #ccc;padding:.25rem .5rem;text-align:right}}
 th:first-child,td:first-child{{text-align:left}}td.bad{{background:#fde2e4}}td.good{{background:#e2f5e9}}
 figure{{margin:1rem 0}}figcaption{{font-weight:600;margin-bottom:.25rem}}svg{{width:100%;height:auto;font-size:11px}}
-.tick{{fill:#444}}.axis{{fill:#222;font-weight:600}}.legend{{fill:#222}}p.note{{color:#555;font-size:.85rem}}
+.tick{{fill:#444}}.axis{{fill:#222;font-weight:600}}.legend{{fill:#222}}p.note{{color:#555;font-size:.85rem}}p.broken{{background:#fde8e8;border:2px solid #b00;color:#600;padding:.6rem}}
 </style></head><body>"#,
         esc(title)
     );
@@ -401,9 +403,22 @@ fn per_standard(rows: &[Row], rule_set: &RuleSet) -> Vec<Row> {
 }
 
 /// Renders the whole report.
-pub(crate) fn render(report: &Report, rule_set: &RuleSet, chain_ok: bool) -> String {
+pub(crate) fn render(report: &Report, rule_set: &RuleSet, provenance: &Provenance) -> String {
     let as_of = ledger::format_recorded_at(report.as_of);
     let mut html = head(&format!("carequeue report: {} as of {as_of}", rule_set.id));
+    if let Some(broken) = provenance.broken() {
+        let _ = write!(
+            html,
+            "<p class=\"broken\" role=\"alert\"><strong>The ledger's hash chain is broken</strong> ({}): what it holds may have been changed since it was recorded, so no figure in this report can be trusted. Run <code>carequeue verify</code>.</p>",
+            esc(broken)
+        );
+    }
+    // Harm in a simulated ledger is the simulator's illustration, not data.
+    let harm_label = if provenance.simulated {
+        "harm while waiting (simulated: illustrative only)"
+    } else {
+        "harm while waiting"
+    };
     let _ = write!(
         html,
         "<h1>Timely access: {}</h1><p>{} — as of {as_of}. Source: {}. Required rate of compliance: {:.0}% ({}).</p>",
@@ -415,9 +430,17 @@ pub(crate) fn render(report: &Report, rule_set: &RuleSet, chain_ok: bool) -> Str
     );
     let _ = write!(
         html,
-        "<p class=\"note\">Rate of compliance = met / (met + missed + open_overdue). Waits run from the clock start to the earliest appointment date offered that suits the standard, in days; medians and 90th percentiles are Kaplan-Meier estimates in which requests still waiting count as censored, not dropped. Ledger chain check: <strong>{}</strong>.</p>",
-        if chain_ok { "passed" } else { "FAILED (see the integrity findings)" }
+        "<p class=\"note\">Rate of compliance = met / (met + missed + open_overdue). Waits run from the clock start to the earliest appointment date offered that suits the standard, in days; medians and 90th percentiles are Kaplan-Meier estimates in which requests still waiting count as censored, not dropped. Unjudged: requests a standard applies to that cannot be judged under it (listed in the integrity findings). Ledger chain check: <strong>{}</strong>. The ledger read: {}.</p>",
+        if provenance.broken().is_none() {
+            "passed"
+        } else {
+            "FAILED (see above and the integrity findings)"
+        },
+        esc(&provenance.summary())
     );
+    if provenance.simulated {
+        html.push_str("<p class=\"note\"><strong>Simulated data.</strong> This ledger was written by the simulator (<code>carequeue demo</code>): it describes no real plan, and its harm events are illustrative only, drawn from an assumed hazard rather than measured.</p>");
+    }
 
     // Summary per standard.
     let summary = per_standard(&report.by_month, rule_set);
@@ -502,7 +525,9 @@ pub(crate) fn render(report: &Report, rule_set: &RuleSet, chain_ok: bool) -> Str
     for group in &report.by {
         let _ = write!(html, "<th>{}</th>", esc(group.as_str()));
     }
-    html.push_str("<th>standard</th><th>requests</th><th>met</th><th>missed</th><th>open within</th><th>open overdue</th><th>excluded</th><th>rate</th><th>wait p50 (days)</th><th>wait p90 (days)</th><th>extensions</th><th>patient-preference declines</th><th>out of network</th><th>group for individual</th><th>harm while waiting</th></tr>");
+    html.push_str("<th>standard</th><th>requests</th><th>unjudged</th><th>met</th><th>missed</th><th>open within</th><th>open overdue</th><th>excluded</th><th>rate</th><th>wait p50 (days)</th><th>wait p90 (days)</th><th>extensions</th><th>patient-preference declines</th><th>out of network</th><th>group for individual</th><th>");
+    html.push_str(harm_label);
+    html.push_str("</th></tr>");
     for row in &report.rows {
         html.push_str("<tr>");
         for key in &row.keys {
@@ -515,9 +540,10 @@ pub(crate) fn render(report: &Report, rule_set: &RuleSet, chain_ok: bool) -> Str
         };
         let _ = write!(
             html,
-            "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&row.standard),
             row.requests,
+            row.unjudged,
             row.met,
             row.missed,
             row.open_within,
@@ -626,8 +652,13 @@ pub(crate) fn render(report: &Report, rule_set: &RuleSet, chain_ok: bool) -> Str
                 .sum()
         })
         .collect();
-    html.push_str("<h2>Group care substituted, and harm while waiting</h2>");
-    html.push_str(&bar_chart("Requests for individual care offered group care, and harm reported while waiting, by month of request", &months, &[("group offered for individual care".to_owned(), substitution), ("harm events while waiting".to_owned(), harm)], "count"));
+    let _ = write!(html, "<h2>Group care substituted, and {harm_label}</h2>");
+    let harm_series = if provenance.simulated {
+        "harm events while waiting (illustrative)"
+    } else {
+        "harm events while waiting"
+    };
+    html.push_str(&bar_chart("Requests for individual care offered group care, and harm reported while waiting, by month of request", &months, &[("group offered for individual care".to_owned(), substitution), (harm_series.to_owned(), harm)], "count"));
 
     // Follow-up gaps and new against returning.
     html.push_str("<h2>Gaps between attended visits</h2><table><tr><th>clinic</th><th>month</th><th>gaps</th><th>median (days)</th><th>90th percentile (days)</th><th>over 14 days</th></tr>");

@@ -12,6 +12,7 @@ mod html;
 mod ingest;
 mod parts;
 mod plan_cmd;
+mod provenance;
 mod report_cmd;
 mod rules_cmd;
 mod simulate_cmd;

@@ -12,9 +12,11 @@ use std::sync::mpsc;
 use anyhow::{Context, Result, anyhow};
 use events::Event;
 use jiff::Timestamp;
-use ledger::{Ledger, StoredEvent, Verification};
+use ledger::{Checked, Ledger, StoredEvent};
 use metrics::{GroupBy, Partial, Report, Route, Router, Scan, Shared};
 use rules::RuleSet;
+
+use crate::provenance::Provenance;
 
 /// Events a part holds, by default: a part is held parsed in memory while
 /// it is computed, one part per core at a time.
@@ -133,7 +135,8 @@ fn part_events() -> Result<u64> {
 /// the live request events split into parts by patient.
 pub(crate) struct Split {
     pub(crate) shared: Shared,
-    pub(crate) verification: Verification,
+    /// The chain's check and the batches counted and left out.
+    pub(crate) provenance: Provenance,
     sinks: Vec<Sink>,
     spill: bool,
     stored: u64,
@@ -178,7 +181,7 @@ pub(crate) fn split(ledger: &Ledger, rule_set: &RuleSet, as_of: Timestamp) -> Re
     // Emptied chunks go back to the reader: allocating a fresh one each time
     // costs the kernel's page zeroing.
     let (empty_sender, empty_receiver) = mpsc::channel::<Vec<StoredEvent>>();
-    let (verification, scan) = std::thread::scope(|scope| -> Result<(Verification, Scan)> {
+    let (checked, scan) = std::thread::scope(|scope| -> Result<(Checked, Scan)> {
         let sinks = &mut sinks;
         let scanner = std::thread::Builder::new().name("report-scan".into()).spawn_scoped(
             scope,
@@ -226,12 +229,13 @@ pub(crate) fn split(ledger: &Ledger, rule_set: &RuleSet, as_of: Timestamp) -> Re
             Ok(scan) => scan?,
             Err(panic) => std::panic::resume_unwind(panic),
         };
-        let verification = read?;
+        let checked = read?;
         last.map_err(|_| anyhow!("the scan stopped"))?;
-        Ok((verification, scan))
+        Ok((checked, scan))
     })?;
     let shared = scan.finish(rule_set);
-    Ok(Split { shared, verification, sinks, spill, stored, _dir: dir })
+    let provenance = Provenance::new(&checked.verification, &checked.batches, Some(as_of));
+    Ok(Split { shared, provenance, sinks, spill, stored, _dir: dir })
 }
 
 fn cores() -> usize {
@@ -303,7 +307,7 @@ impl Split {
 }
 
 /// The report of the events recorded by `as_of`, and the chain's check of
-/// the whole ledger, from one read. With `timings`, says on standard error
+/// the whole ledger with the batches counted, from one read. With `timings`, says on standard error
 /// how long each phase took.
 pub(crate) fn report(
     ledger: &Ledger,
@@ -311,7 +315,7 @@ pub(crate) fn report(
     as_of: Timestamp,
     by: &[GroupBy],
     timings: bool,
-) -> Result<(Report, Verification)> {
+) -> Result<(Report, Provenance)> {
     let started = std::time::Instant::now();
     let mut split = split(ledger, rule_set, as_of)?;
     let read_at = started.elapsed();
@@ -324,12 +328,8 @@ pub(crate) fn report(
         // An empty ledger still has one (empty) part.
         .unwrap_or_else(|| Partial::compute(&[], &split.shared, rule_set, as_of, by));
     let parts_at = started.elapsed();
-    let Split { shared, verification, spill, stored, .. } = split;
-    let chain = match &verification {
-        Verification::Valid { .. } => None,
-        Verification::Broken(broken) => Some(broken.to_string()),
-    };
-    let report = metrics::finish(shared, partial, rule_set, as_of, by, chain.as_deref());
+    let Split { shared, provenance, spill, stored, .. } = split;
+    let report = metrics::finish(shared, partial, rule_set, as_of, by, provenance.broken());
     if timings {
         let seconds = |d: std::time::Duration| d.as_secs_f64();
         eprintln!(
@@ -342,5 +342,5 @@ pub(crate) fn report(
             seconds(started.elapsed() - parts_at),
         );
     }
-    Ok((report, verification))
+    Ok((report, provenance))
 }

@@ -216,22 +216,22 @@ pub(crate) struct Fitted {
 }
 
 fn fit_from_db(db: &str, as_of: jiff::Timestamp, members: Option<u32>) -> Result<Fitted> {
-    // Reading must not create an empty ledger where none was.
-    if !db.starts_with("postgres://")
-        && !db.starts_with("postgresql://")
-        && !std::path::Path::new(db).exists()
-    {
-        anyhow::bail!("there is no ledger at {db}");
-    }
     let ledger = ledger::Ledger::open(db)?;
-    // The live events recorded by `as_of` (calibration needs them all).
+    // The live events recorded by `as_of` (calibration needs them all),
+    // the chain checked in the same read: a plan is not fitted to a ledger
+    // that may have been changed.
     let mut owned: Vec<events::Event> = Vec::new();
-    ledger.for_each_event(Some(as_of), |stored| {
+    let checked = ledger.verify_and_read(Some(as_of), |stored| {
         if stored.voided_by.is_none() {
             owned.push(stored.event);
         }
         Ok(())
     })?;
+    let provenance =
+        crate::provenance::Provenance::new(&checked.verification, &checked.batches, Some(as_of));
+    if !provenance.announce(false, false)? {
+        anyhow::bail!("no plan was fitted to {db}: its chain is broken");
+    }
     let live: Vec<&events::Event> = owned.iter().collect();
     // The year fitted ends with the last event recorded by `as_of`: for a
     // ledger fed as care happens, that is about `as_of` itself.

@@ -9,14 +9,20 @@ use metrics::{Report, Row};
 
 use crate::Outcome;
 use crate::cli::{ReportArgs, ReportFormat};
+use crate::provenance::Provenance;
 
 pub(crate) fn run(args: &ReportArgs) -> Result<Outcome> {
     let rule_set = crate::rules_cmd::load(&args.judge.rules)?;
     let as_of = args.judge.as_of.unwrap_or_else(jiff::Timestamp::now);
     let ledger = Ledger::open(&args.db.db)?;
-    let (report, verification) =
+    let (report, provenance) =
         crate::parts::report(&ledger, &rule_set, as_of, &args.by, args.timings)?;
-    let chain_valid = matches!(verification, ledger::Verification::Valid { .. });
+    // JSON and HTML carry a break in their integrity sections; the flat
+    // formats are written from a broken chain only when asked.
+    let structured = matches!(args.format, ReportFormat::Json | ReportFormat::Html);
+    if !provenance.announce(args.chain.allow_broken_chain, structured)? {
+        return Ok(Outcome::Failure);
+    }
     let mut out: Box<dyn Write> = match &args.out {
         Some(path) => Box::new(BufWriter::new(
             File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
@@ -24,15 +30,20 @@ pub(crate) fn run(args: &ReportArgs) -> Result<Outcome> {
         None => Box::new(BufWriter::new(io::stdout().lock())),
     };
     match args.format {
-        ReportFormat::Table => write_table(&mut out, &report)?,
-        ReportFormat::Csv => write_csv(&mut out, &report)?,
-        ReportFormat::Json => write_json(&mut out, &report)?,
+        ReportFormat::Table => {
+            if let Some(comment) = provenance.csv_comment() {
+                writeln!(out, "{comment}")?;
+            }
+            write_table(&mut out, &report, &provenance)?
+        }
+        ReportFormat::Csv => write_csv(&mut out, &report, &provenance)?,
+        ReportFormat::Json => write_json(&mut out, &report, &provenance)?,
         ReportFormat::Html => {
-            out.write_all(crate::html::render(&report, &rule_set, chain_valid).as_bytes())?
+            out.write_all(crate::html::render(&report, &rule_set, &provenance).as_bytes())?
         }
     }
     out.flush().context("write report")?;
-    Ok(Outcome::Success)
+    Ok(provenance.outcome())
 }
 
 fn number(value: Option<f64>, decimals: usize) -> String {
@@ -44,6 +55,7 @@ fn columns(row: &Row) -> Vec<(&'static str, String)> {
     vec![
         ("standard", row.standard.clone()),
         ("requests", row.requests.to_string()),
+        ("unjudged", row.unjudged.to_string()),
         ("met", row.met.to_string()),
         ("missed", row.missed.to_string()),
         ("open_within", row.open_within.to_string()),
@@ -55,6 +67,7 @@ fn columns(row: &Row) -> Vec<(&'static str, String)> {
         ("wait_p90_days", number(row.wait_p90_days, 1)),
         ("wait_p50_business_days", number(row.wait_p50_business_days, 0)),
         ("wait_p90_business_days", number(row.wait_p90_business_days, 0)),
+        ("business_days_unmeasured", row.business_days_unmeasured.to_string()),
         ("attended_p50_days", number(row.attended_p50_days, 1)),
         ("attended_p90_days", number(row.attended_p90_days, 1)),
         ("extensions", row.extensions.to_string()),
@@ -65,28 +78,36 @@ fn columns(row: &Row) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn write_csv(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+fn write_csv(out: &mut dyn Write, report: &Report, provenance: &Provenance) -> io::Result<()> {
     let mut header: Vec<&str> = report.by.iter().map(|g| g.as_str()).collect();
     let blank = Row { keys: Vec::new(), ..empty_row() };
     header.extend(columns(&blank).iter().map(|(h, _)| *h));
-    writeln!(out, "{}", header.join(","))?;
+    let comment = provenance.csv_comment();
+    let comment = comment.as_deref().map(|c| c.trim_start_matches("# "));
+    let mut table = formats::TableWriter::new(out, comment, header)?;
     for row in &report.rows {
         let mut cells: Vec<String> = row.keys.clone();
         cells.extend(columns(row).into_iter().map(|(_, v)| v));
-        writeln!(out, "{}", cells.join(","))?;
+        table.row(cells)?;
     }
+    table.finish()?;
     Ok(())
 }
 
-pub(crate) fn write_table(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+pub(crate) fn write_table(
+    out: &mut dyn Write,
+    report: &Report,
+    provenance: &Provenance,
+) -> io::Result<()> {
     writeln!(
         out,
         "{} as of {}; rate = met / (met + missed + open_overdue); waits in days from the clock start \
          to the earliest date offered, and to the first attended visit (Kaplan-Meier, requests still \
-         waiting censored)",
+         waiting censored); unjudged: requests a standard applies to that cannot be judged",
         report.rule_set,
         ledger::format_recorded_at(report.as_of)
     )?;
+    writeln!(out, "{}", provenance.summary())?;
     write_rows(out, report)?;
     writeln!(out)?;
     writeln!(out, "integrity checks:")?;
@@ -110,6 +131,7 @@ fn write_rows(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     let shown = [
         "standard",
         "requests",
+        "unjudged",
         "met",
         "missed",
         "open_within",
@@ -163,14 +185,15 @@ fn json_number(value: Option<f64>) -> String {
         .map_or_else(|| "null".to_owned(), |v| format!("{}", (v * 1e6).round() / 1e6))
 }
 
-fn write_json(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+fn write_json(out: &mut dyn Write, report: &Report, provenance: &Provenance) -> io::Result<()> {
     let by: Vec<String> = report.by.iter().map(|g| format!("\"{g}\"")).collect();
     write!(
         out,
-        "{{\"rule_set\":\"{}\",\"as_of\":\"{}\",\"by\":[{}],\"rows\":[",
+        "{{\"rule_set\":\"{}\",\"as_of\":\"{}\",\"by\":[{}],\"ledger\":{},\"rows\":[",
         report.rule_set,
         ledger::format_recorded_at(report.as_of),
-        by.join(",")
+        by.join(","),
+        serde_json::to_string(provenance).map_err(io::Error::other)?
     )?;
     for (idx, row) in report.rows.iter().enumerate() {
         if idx > 0 {
@@ -182,14 +205,16 @@ fn write_json(out: &mut dyn Write, report: &Report) -> io::Result<()> {
         }
         write!(
             out,
-            "\"standard\":\"{}\",\"requests\":{},\"met\":{},\"missed\":{},\"open_within\":{},\
+            "\"standard\":\"{}\",\"requests\":{},\"unjudged\":{},\"met\":{},\"missed\":{},\"open_within\":{},\
              \"open_overdue\":{},\"excluded\":{},\"rate\":{},\"threshold\":{},\"wait_p50_days\":{},\
              \"wait_p90_days\":{},\"wait_p50_business_days\":{},\"wait_p90_business_days\":{},\
+             \"business_days_unmeasured\":{},\
              \"attended_p50_days\":{},\"attended_p90_days\":{},\"extensions\":{},\
              \"declines_patient_preference\":{},\"out_of_network\":{},\"group_for_individual\":{},\
              \"harm_while_waiting\":{}}}",
             row.standard,
             row.requests,
+            row.unjudged,
             row.met,
             row.missed,
             row.open_within,
@@ -201,6 +226,7 @@ fn write_json(out: &mut dyn Write, report: &Report) -> io::Result<()> {
             json_number(row.wait_p90_days),
             json_number(row.wait_p50_business_days),
             json_number(row.wait_p90_business_days),
+            row.business_days_unmeasured,
             json_number(row.attended_p50_days),
             json_number(row.attended_p90_days),
             row.extensions,
@@ -295,6 +321,7 @@ fn empty_row() -> Row {
         keys: Vec::new(),
         standard: String::new(),
         requests: 0,
+        unjudged: 0,
         met: 0,
         missed: 0,
         open_within: 0,
@@ -306,6 +333,7 @@ fn empty_row() -> Row {
         wait_p90_days: None,
         wait_p50_business_days: None,
         wait_p90_business_days: None,
+        business_days_unmeasured: 0,
         attended_p50_days: None,
         attended_p90_days: None,
         extensions: 0,

@@ -51,7 +51,7 @@ fn judge_part(
     let mut unregistered = BTreeSet::new();
     let mut verdicts: Vec<Verdict<'_, '_>> = Vec::new();
     let mut problems = Vec::new();
-    let (mut rows, mut warnings) = (String::new(), String::new());
+    let (mut rows, mut warnings) = (Vec::new(), String::new());
     let prior = |id: &str| shared.appointment_at(id);
     for history in assemble_with(events.iter().copied(), &prior) {
         let clinic = history.request.clinic.as_str();
@@ -71,14 +71,27 @@ fn judge_part(
                 problem.standard, problem.message
             ));
         }
-        for verdict in &verdicts {
-            render(&mut rows, request_id, clinic, verdict, format);
+        match format {
+            VerdictsFormat::Csv => {
+                rows.clear();
+                formats::write_rows(
+                    &mut rows,
+                    verdicts.iter().map(|verdict| csv_row(request_id, clinic, verdict)),
+                )?;
+            }
+            VerdictsFormat::Json => {
+                let mut text = String::new();
+                for verdict in &verdicts {
+                    json_object(&mut text, request_id, clinic, verdict);
+                }
+                rows = text.into_bytes();
+            }
         }
         let seq = opened_at.get(request_id).copied().unwrap_or(u64::MAX);
-        for bytes in [&seq.to_le_bytes()[..], &len(&rows)?, rows.as_bytes()] {
+        for bytes in [&seq.to_le_bytes()[..], &len(rows.len())?, &rows] {
             out.write_all(bytes)?;
         }
-        out.write_all(&len(&warnings)?)?;
+        out.write_all(&len(warnings.len())?)?;
         out.write_all(warnings.as_bytes())?;
     }
     let mut file =
@@ -87,56 +100,70 @@ fn judge_part(
     Ok(Judged { file, unregistered })
 }
 
-fn len(text: &str) -> Result<[u8; 4]> {
-    Ok(u32::try_from(text.len()).context("a request's verdicts over 4 GB")?.to_le_bytes())
+fn len(n_bytes: usize) -> Result<[u8; 4]> {
+    Ok(u32::try_from(n_bytes).context("a request's verdicts over 4 GB")?.to_le_bytes())
 }
 
-/// Appends one verdict: a CSV line, or a JSON object after a newline (the
-/// merge puts the commas between objects).
-fn render(
-    out: &mut String,
-    request_id: &str,
-    clinic: &str,
-    verdict: &Verdict<'_, '_>,
-    format: VerdictsFormat,
-) {
-    use std::fmt::Write as _;
-    let stop_at = verdict.stop_at.map(|t| t.to_string()).unwrap_or_default();
-    let stop_event = verdict.stop_event.map(|e| e.event_id.as_str()).unwrap_or_default();
-    match format {
-        VerdictsFormat::Csv => {
-            let _ = writeln!(
-                out,
-                "{request_id},{clinic},{},{},{},{},{stop_at},{stop_event},{}",
-                verdict.standard.id,
-                verdict.outcome,
-                verdict.clock_start,
-                verdict.deadline,
-                verdict.reasons
-            );
-        }
-        VerdictsFormat::Json => {
-            let optional = |text: &str| {
-                if text.is_empty() { "null".to_owned() } else { format!("\"{text}\"") }
-            };
-            if !out.is_empty() {
-                out.push(',');
-            }
-            let _ = write!(
-                out,
-                "\n{{\"request_id\":\"{request_id}\",\"clinic\":\"{clinic}\",\"standard\":\"{}\",\
-                 \"verdict\":\"{}\",\"clock_start\":\"{}\",\"deadline\":\"{}\",\"stop_at\":{},\
-                 \"stop_event\":{},\"reason\":\"{}\"}}",
-                verdict.standard.id,
-                verdict.outcome,
-                verdict.clock_start,
-                verdict.deadline,
-                optional(&stop_at),
-                optional(stop_event),
-                verdict.reasons
-            );
-        }
+/// The CSV columns of a verdict.
+const CSV_HEADER: [&str; 9] = [
+    "request_id",
+    "clinic",
+    "standard",
+    "verdict",
+    "clock_start",
+    "deadline",
+    "stop_at",
+    "stop_event",
+    "reason",
+];
+
+/// One verdict's CSV cells, in [`CSV_HEADER`]'s order.
+fn csv_row(request_id: &str, clinic: &str, verdict: &Verdict<'_, '_>) -> [String; 9] {
+    [
+        request_id.to_owned(),
+        clinic.to_owned(),
+        verdict.standard.id.clone(),
+        verdict.outcome.to_string(),
+        verdict.clock_start.to_string(),
+        verdict.deadline.to_string(),
+        verdict.stop_at.map(|t| t.to_string()).unwrap_or_default(),
+        verdict.stop_event.map(|e| e.event_id.to_string()).unwrap_or_default(),
+        verdict.reasons.to_string(),
+    ]
+}
+
+/// Appends one verdict as a JSON object after a newline (the merge puts
+/// the commas between requests).
+fn json_object(out: &mut String, request_id: &str, clinic: &str, verdict: &Verdict<'_, '_>) {
+    /// One verdict as the JSON output gives it.
+    #[derive(serde::Serialize)]
+    struct Object<'a> {
+        request_id: &'a str,
+        clinic: &'a str,
+        standard: &'a str,
+        verdict: String,
+        clock_start: String,
+        deadline: String,
+        stop_at: Option<String>,
+        stop_event: Option<&'a str>,
+        reason: String,
     }
+    let object = Object {
+        request_id,
+        clinic,
+        standard: &verdict.standard.id,
+        verdict: verdict.outcome.to_string(),
+        clock_start: verdict.clock_start.to_string(),
+        deadline: verdict.deadline.to_string(),
+        stop_at: verdict.stop_at.map(|t| t.to_string()),
+        stop_event: verdict.stop_event.map(|e| e.event_id.as_str()),
+        reason: verdict.reasons.to_string(),
+    };
+    if !out.is_empty() {
+        out.push(',');
+    }
+    out.push('\n');
+    out.push_str(&serde_json::to_string(&object).unwrap_or_default());
 }
 
 /// A record of a part's file: the opening's sequence number, the request's
@@ -189,21 +216,27 @@ pub(crate) fn run(args: &VerdictsArgs) -> Result<Outcome> {
         )?
         .unwrap_or_else(|| Ok(Vec::new()))?;
 
+    let provenance = &split.provenance;
+    if !provenance.announce(args.chain.allow_broken_chain, format == VerdictsFormat::Json)? {
+        return Ok(Outcome::Failure);
+    }
     let stdout = io::stdout().lock();
     let mut out = BufWriter::with_capacity(1 << 16, stdout);
-    let mut err = io::stderr().lock();
     match format {
-        VerdictsFormat::Csv => writeln!(
-            out,
-            "request_id,clinic,standard,verdict,clock_start,deadline,stop_at,stop_event,reason"
-        )?,
+        VerdictsFormat::Csv => {
+            let comment = provenance.csv_comment();
+            let comment = comment.as_deref().map(|c| c.trim_start_matches("# "));
+            formats::TableWriter::new(&mut out, comment, CSV_HEADER)?.finish()?;
+        }
         VerdictsFormat::Json => write!(
             out,
-            "{{\"rule_set\":{},\"as_of\":\"{}\",\"verdicts\":[",
+            "{{\"rule_set\":{},\"as_of\":\"{}\",\"ledger\":{},\"verdicts\":[",
             serde_json::to_string(&rule_set.id)?,
-            ledger::format_recorded_at(as_of)
+            ledger::format_recorded_at(as_of),
+            serde_json::to_string(provenance)?
         )?,
     }
+    let mut err = io::stderr().lock();
     // The parts' records merged by the openings' sequence numbers.
     let mut unregistered = BTreeSet::new();
     let mut readers = Vec::with_capacity(parts.len());
@@ -244,8 +277,5 @@ pub(crate) fn run(args: &VerdictsArgs) -> Result<Outcome> {
             list.join(", ")
         )?;
     }
-    if let ledger::Verification::Broken(broken) = &split.verification {
-        writeln!(err, "warning: the ledger's chain is broken ({broken}); run carequeue verify")?;
-    }
-    Ok(Outcome::Success)
+    Ok(provenance.outcome())
 }

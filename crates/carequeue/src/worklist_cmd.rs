@@ -20,6 +20,16 @@ fn time_left(seconds: i64) -> String {
     if seconds < 0 { format!("overdue {text}") } else { text }
 }
 
+/// The deadline as a person reads it: a day-counted one as its date in the
+/// clinic's zone, an hour-counted one as its instant.
+fn deadline_text(item: &metrics::WorkItem) -> String {
+    match (item.deadline_day, item.deadline) {
+        (Some(day), _) => format!("{day} (end of day, {})", item.time_zone),
+        (None, Some(deadline)) => deadline.to_string(),
+        (None, None) => String::new(),
+    }
+}
+
 pub(crate) fn run(args: &WorklistArgs) -> Result<Outcome> {
     let rule_set = crate::rules_cmd::load(&args.judge.rules)?;
     let as_of = args.judge.as_of.unwrap_or_else(jiff::Timestamp::now);
@@ -34,52 +44,89 @@ pub(crate) fn run(args: &WorklistArgs) -> Result<Outcome> {
         )?
         .unwrap_or_default();
     metrics::sort_worklist(&mut items, &rule_set);
-    if let ledger::Verification::Broken(broken) = &split.verification {
-        eprintln!("warning: the ledger's chain is broken ({broken}); run carequeue verify");
+    let provenance = &split.provenance;
+    if !provenance.announce(args.chain.allow_broken_chain, false)? {
+        return Ok(Outcome::Failure);
     }
     let mut out = BufWriter::new(io::stdout().lock());
     if args.csv {
-        writeln!(
-            out,
-            "request_id,clinic,standard,verdict,clock_start,deadline,seconds_left,arrange_out_of_network"
+        let comment = provenance.csv_comment();
+        let mut table = formats::TableWriter::new(
+            &mut out,
+            comment.as_deref().map(|c| c.trim_start_matches("# ")),
+            [
+                "request_id",
+                "clinic",
+                "standard",
+                "verdict",
+                "clock_start",
+                "deadline",
+                "deadline_date",
+                "time_zone",
+                "seconds_left",
+                "arrange_out_of_network",
+                "problem",
+            ],
         )?;
         for item in &items {
-            writeln!(
-                out,
-                "{},{},{},{},{},{},{},{}",
-                item.request_id,
-                item.clinic,
-                item.standard,
-                item.outcome,
-                item.clock_start,
-                item.deadline,
-                item.seconds_left,
-                item.arrange_out_of_network
-            )?;
+            table.row([
+                item.request_id.clone(),
+                item.clinic.clone(),
+                item.standard.clone(),
+                item.outcome.map_or_else(|| "unjudged".to_owned(), |o| o.to_string()),
+                item.clock_start.to_string(),
+                item.deadline.map(|d| d.to_string()).unwrap_or_default(),
+                item.deadline_day.map(|d| d.to_string()).unwrap_or_default(),
+                item.time_zone.clone(),
+                item.seconds_left.map(|s| s.to_string()).unwrap_or_default(),
+                item.arrange_out_of_network.to_string(),
+                item.problem.clone().unwrap_or_default(),
+            ])?;
         }
+        table.finish()?;
     } else {
+        if let Some(comment) = provenance.csv_comment() {
+            writeln!(out, "{comment}")?;
+        }
+        let unjudged = items.iter().filter(|i| i.outcome.is_none()).count();
         writeln!(
             out,
-            "{} open requests under {} as of {}; {} overdue (the plan must arrange care out of network)",
-            items.len(),
+            "{} open requests under {} as of {}; {} overdue (the plan must arrange care out of \
+             network){}",
+            items.len() - unjudged,
             rule_set.id,
             ledger::format_recorded_at(as_of),
-            items.iter().filter(|i| i.arrange_out_of_network).count()
+            items.iter().filter(|i| i.arrange_out_of_network).count(),
+            if unjudged > 0 {
+                format!("; {unjudged} cannot be judged and need attention (listed first)")
+            } else {
+                String::new()
+            }
         )?;
         for item in &items {
-            writeln!(
-                out,
-                "{:<14} {:<12} {:<22} {:<19} deadline {}  {}{}",
-                item.request_id,
-                item.clinic,
-                item.standard,
-                time_left(item.seconds_left),
-                item.deadline,
-                item.outcome,
-                if item.arrange_out_of_network { "  ARRANGE OUT-OF-NETWORK CARE" } else { "" }
-            )?;
+            match (item.outcome, item.seconds_left) {
+                (Some(outcome), Some(seconds_left)) => writeln!(
+                    out,
+                    "{:<14} {:<12} {:<22} {:<19} deadline {}  {}{}",
+                    item.request_id,
+                    item.clinic,
+                    item.standard,
+                    time_left(seconds_left),
+                    deadline_text(item),
+                    outcome,
+                    if item.arrange_out_of_network { "  ARRANGE OUT-OF-NETWORK CARE" } else { "" }
+                )?,
+                _ => writeln!(
+                    out,
+                    "{:<14} {:<12} {:<22} NEEDS ATTENTION: cannot be judged ({})",
+                    item.request_id,
+                    item.clinic,
+                    item.standard,
+                    item.problem.as_deref().unwrap_or("no reason given")
+                )?,
+            }
         }
     }
     out.flush().context("write worklist")?;
-    Ok(Outcome::Success)
+    Ok(provenance.outcome())
 }

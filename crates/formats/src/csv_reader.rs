@@ -130,7 +130,8 @@ impl Header {
                     ),
                 })
             })?;
-            record.set(*field, Raw::Text(text));
+            // Cells made safe for spreadsheets are read back as written.
+            record.set(*field, Raw::Text(crate::cell::unescape_cell(text)));
         }
         Ok(())
     }

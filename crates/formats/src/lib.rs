@@ -11,19 +11,23 @@
 //!
 //! [`write_ndjson`] and [`CsvWriter`] write events back out: NDJSON lines are
 //! the canonical encoding of each event, so exporting and re-reading a ledger
-//! is lossless.
+//! is lossless. [`TableWriter`] writes carequeue's other CSV tables (reports,
+//! verdicts, the worklist). Every CSV cell written is safe to open in a
+//! spreadsheet ([`escape_cell`]), and the reader undoes that.
 //!
 //! This crate reads and writes the streams it is given; it opens no files.
 
+mod cell;
 mod csv_reader;
 mod error;
 mod ndjson;
 mod reader;
 mod writer;
 
+pub use crate::cell::{escape_cell, unescape_cell};
 pub use crate::error::{Error, ErrorKind};
 pub use crate::reader::{Format, Located, Reader};
-pub use crate::writer::{CsvWriter, write_ndjson};
+pub use crate::writer::{CsvWriter, TableWriter, write_ndjson, write_rows};
 
 /// Parses one NDJSON line (a JSON object) into an event; the ledger uses it
 /// to read back the canonical encodings it stores.

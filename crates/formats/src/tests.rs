@@ -2,7 +2,7 @@
 
 use expect_test::{Expect, expect};
 
-use crate::{CsvWriter, Reader, write_ndjson};
+use crate::{CsvWriter, Reader, TableWriter, write_ndjson};
 
 /// Reads `input` and renders each item as `line: canonical json` or
 /// `error: message`.
@@ -259,6 +259,75 @@ fn written_ndjson_and_csv_read_back_to_the_same_events() {
         let back: Vec<events::Event> =
             Reader::new(bytes.as_slice(), name).unwrap().map(|r| r.unwrap().value).collect();
         assert_eq!(back, events, "{name} round trip");
+    }
+}
+
+/// Ids and texts that a spreadsheet would run as formulas are written
+/// safely, and read back unchanged.
+#[test]
+fn formula_cells_are_written_safely_and_read_back_unchanged() {
+    let input = r#"{"event_id":"=1+1","type":"clinic.registered","occurred_at":"2024-01-02T08:00:00-08:00","clinic":"+c","time_zone":"America/Los_Angeles","network":"-n","name":"'=already quoted"}
+{"event_id":"@e","type":"request.opened","occurred_at":"2024-01-08T10:00:00-08:00","request_id":"=HYPERLINK","patient_id":"-p","clinic":"+c","urgency":"routine","provider_type":"sud","visit":"initial"}
+{"event_id":"plain","type":"request.closed","occurred_at":"2024-01-09T10:00:00-08:00","request_id":"=HYPERLINK","reason":"other"}
+"#;
+    let events: Vec<events::Event> =
+        Reader::new(input.as_bytes(), "ids").unwrap().map(|r| r.unwrap().value).collect();
+    let mut csv = CsvWriter::new(Vec::new()).unwrap();
+    for event in &events {
+        csv.write(event).unwrap();
+    }
+    let csv = String::from_utf8(csv.finish().unwrap()).unwrap();
+    // No cell starts with a formula's first character.
+    for line in csv.lines().skip(1) {
+        for cell in line.split(',') {
+            assert!(!cell.trim_start_matches('"').starts_with(['=', '+', '-', '@']), "{line}");
+        }
+    }
+    expect![[r#"
+        '=1+1,clinic.registered,2024-01-02T08:00:00-08:00,,,'+c,America/Los_Angeles,'-n,''=already quoted,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,
+    "#]]
+    .assert_eq(&format!("{}\n", csv.lines().nth(1).unwrap()));
+    let back: Vec<events::Event> =
+        Reader::new(csv.as_bytes(), "csv").unwrap().map(|r| r.unwrap().value).collect();
+    assert_eq!(back, events);
+
+    let mut table = TableWriter::new(Vec::new(), Some("a note"), ["id", "n"]).unwrap();
+    table.row(["=SUM(A1)", "3"]).unwrap();
+    table.row(["-x", "@y"]).unwrap();
+    let table = String::from_utf8(table.finish().unwrap()).unwrap();
+    expect![[r#"
+        # a note
+        id,n
+        '=SUM(A1),3
+        '-x,'@y
+    "#]]
+    .assert_eq(&table);
+}
+
+mod cells {
+    use proptest::prelude::*;
+
+    use crate::{escape_cell, unescape_cell};
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
+
+        /// Escaping is undone exactly, and an escaped cell never starts a
+        /// formula.
+        #[test]
+        fn escaping_round_trips(text in "['=+@\\-\t\ra-z]{0,6}") {
+            let escaped = escape_cell(&text);
+            prop_assert_eq!(unescape_cell(&escaped), text.as_str());
+            prop_assert!(!escaped.starts_with(['=', '+', '-', '@', '\t', '\r']));
+        }
+
+        /// A cell carequeue would not have changed reads as it is.
+        #[test]
+        fn unchanged_cells_read_as_they_are(text in "['=+@\\-a-z]{0,6}") {
+            if escape_cell(&text) == text.as_str() {
+                prop_assert_eq!(unescape_cell(&text), text.as_str());
+            }
+        }
     }
 }
 

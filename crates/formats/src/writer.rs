@@ -43,7 +43,10 @@ impl<W: Write> CsvWriter<W> {
             }
             Some(other) => other.to_string(),
         });
-        self.out.write_record(row).map_err(io::Error::other)
+        let row: Vec<String> = row.collect();
+        self.out
+            .write_record(row.iter().map(|cell| crate::cell::escape_cell(cell).into_owned()))
+            .map_err(io::Error::other)
     }
 
     /// Flushes and returns the underlying writer.
@@ -54,4 +57,72 @@ impl<W: Write> CsvWriter<W> {
 
 fn columns() -> impl Iterator<Item = Field> {
     Field::ALL.iter().copied().filter(|field| *field != Field::RecordedAt)
+}
+
+/// A CSV table of carequeue's own (a report, verdicts, the worklist),
+/// written with the `csv` crate, each cell made safe for spreadsheets
+/// ([`crate::escape_cell`]).
+pub struct TableWriter<W: Write> {
+    out: csv::Writer<W>,
+}
+
+impl<W: Write> std::fmt::Debug for TableWriter<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TableWriter").finish_non_exhaustive()
+    }
+}
+
+impl<W: Write> TableWriter<W> {
+    /// Starts a table: `comment` (one line, without its `# `), if given,
+    /// comes first, then `header`.
+    pub fn new<I, S>(mut out: W, comment: Option<&str>, header: I) -> io::Result<TableWriter<W>>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        if let Some(comment) = comment {
+            writeln!(out, "# {}", comment.replace(['\n', '\r'], " "))?;
+        }
+        let mut table = TableWriter { out: csv::Writer::from_writer(out) };
+        table.row(header)?;
+        Ok(table)
+    }
+
+    /// Writes one row.
+    pub fn row<I, S>(&mut self, cells: I) -> io::Result<()>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let cells: Vec<String> = cells
+            .into_iter()
+            .map(|cell| crate::cell::escape_cell(cell.as_ref()).into_owned())
+            .collect();
+        self.out.write_record(&cells).map_err(io::Error::other)
+    }
+
+    /// Flushes and returns the underlying writer.
+    pub fn finish(self) -> io::Result<W> {
+        self.out.into_inner().map_err(|err| io::Error::other(err.to_string()))
+    }
+}
+
+/// Appends rows to `out` as [`TableWriter`] writes them, for a table made
+/// in parts whose header is written elsewhere.
+pub fn write_rows<R, I, S>(out: &mut Vec<u8>, rows: R) -> io::Result<()>
+where
+    R: IntoIterator<Item = I>,
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    // A small buffer: the rows go straight into `out`, which is memory.
+    let mut writer = csv::WriterBuilder::new().buffer_capacity(256).from_writer(out);
+    for row in rows {
+        let cells: Vec<String> = row
+            .into_iter()
+            .map(|cell| crate::cell::escape_cell(cell.as_ref()).into_owned())
+            .collect();
+        writer.write_record(&cells).map_err(io::Error::other)?;
+    }
+    writer.flush()
 }

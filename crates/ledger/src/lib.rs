@@ -64,6 +64,15 @@ pub struct StoredEvent {
     pub body: String,
 }
 
+/// What [`Ledger::verify_and_read`] found.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// The chain's check.
+    pub verification: Verification,
+    /// Every batch of the snapshot read, in order.
+    pub batches: Vec<BatchRow>,
+}
+
 /// The event ledger; see the crate documentation.
 pub struct Ledger {
     store: Box<dyn Store>,
@@ -142,14 +151,21 @@ impl Ledger {
     /// `as_of` (all when `None`) as [`Ledger::for_each_event`] would: one
     /// scan of the ledger instead of two. A break in the chain ends the
     /// checking, not the reading, and is returned after every event has been
-    /// given.
+    /// given, with the snapshot's batches (all of them: those recorded after
+    /// `as_of` too, so that a report can say what it left out).
     pub fn verify_and_read(
         &self,
         as_of: Option<Timestamp>,
         mut each: impl FnMut(StoredEvent) -> Result<(), Box<dyn std::error::Error + Send + Sync>>,
-    ) -> Result<Verification, Error> {
+    ) -> Result<Checked, Error> {
         let mut each = |stored| each(stored).map_err(Error::Callback);
-        verify::walk(&*self.store, None, Some(verify::Deliver { as_of, each: &mut each }))
+        let mut batches = Vec::new();
+        let verification = verify::walk(
+            &*self.store,
+            None,
+            Some(verify::Deliver { as_of, each: &mut each, batches: &mut batches }),
+        )?;
+        Ok(Checked { verification, batches })
     }
 
     /// The last sequence number recorded by `as_of`.

@@ -184,6 +184,9 @@ fn check_body(row: &StoredRow) -> Result<events::Event, String> {
 pub(crate) struct Deliver<'a> {
     pub(crate) as_of: Option<jiff::Timestamp>,
     pub(crate) each: &'a mut dyn FnMut(StoredEvent) -> Result<(), Error>,
+    /// Set to the batches of the read's snapshot (all of them, including
+    /// those recorded after `as_of`).
+    pub(crate) batches: &'a mut Vec<BatchRow>,
 }
 
 pub(crate) fn verify(store: &dyn Store, expected: Option<&Head>) -> Result<Verification, Error> {
@@ -213,9 +216,13 @@ pub(crate) fn walk(
     let as_of = deliver.as_ref().and_then(|d| d.as_of);
     let deliver_to = std::cell::Cell::new(u64::MAX);
     let mut last = crate::LastRecordedAt::default();
+    let seen: RefCell<Vec<BatchRow>> = RefCell::new(Vec::new());
     let read = read_beside(
         store,
         &mut |batches| {
+            if delivering {
+                *seen.borrow_mut() = batches.to_vec();
+            }
             let to = match as_of {
                 Some(as_of) => {
                     deliver_to.set(seq_as_of(batches, as_of));
@@ -268,6 +275,9 @@ pub(crate) fn walk(
             }
         },
     );
+    if let Some(deliver) = deliver {
+        *deliver.batches = seen.into_inner();
+    }
     // A delivering read does not stop at a break, so its errors are real.
     let read = if delivering { Ok(read?) } else { read };
     if let Some(broken) = broken.into_inner() {

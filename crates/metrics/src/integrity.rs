@@ -196,6 +196,7 @@ pub(crate) fn findings(
     checks: Checks,
     opened: OpenedChecks,
     late_extensions: LateExtensions,
+    unjudged: Vec<String>,
     chain: Option<&str>,
 ) -> Vec<Finding> {
     let Checks { late, past_time, never_published, already_taken, voided } = checks;
@@ -241,6 +242,11 @@ pub(crate) fn findings(
             check: "extension_after_deadline",
             description: "clinical extensions recorded after the deadline they would extend (they do not count)",
             events: late_extensions.iter().map(String::as_str).collect(),
+        },
+        Finding {
+            check: "unjudged",
+            description: "requests a standard applies to that cannot be judged under it, each as its opening event with the standard and the reason (counted in the compliance table's unjudged column, never dropped)",
+            events: unjudged.iter().map(String::as_str).collect(),
         },
         Finding {
             check: "voided_events",

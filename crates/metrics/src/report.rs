@@ -72,6 +72,10 @@ pub struct Row {
     pub standard: String,
     /// Requests judged under the standard.
     pub requests: u64,
+    /// Requests the standard applies to that could not be judged (the
+    /// integrity check `unjudged` lists them with the reason); not in
+    /// `requests`, nor in the rate.
+    pub unjudged: u64,
     /// Verdicts met.
     pub met: u64,
     /// Verdicts missed.
@@ -96,6 +100,9 @@ pub struct Row {
     pub wait_p50_business_days: Option<f64>,
     /// 90th percentile of the same.
     pub wait_p90_business_days: Option<f64>,
+    /// Waits that cannot be counted in business days (a date outside the
+    /// calendar's years), left out of the two business-day quantiles.
+    pub business_days_unmeasured: u64,
     /// Median wait to the first attended visit, in days.
     pub attended_p50_days: Option<f64>,
     /// 90th percentile of the same.
@@ -183,6 +190,8 @@ pub(crate) fn merge_groups(mine: &mut Groups, theirs: Groups) {
 #[derive(Default)]
 pub(crate) struct Accum {
     requests: u64,
+    unjudged: u64,
+    business_days_unmeasured: u64,
     counts: [u64; 5],
     offer_days: Waits,
     offer_business_days: Waits,
@@ -253,7 +262,8 @@ struct Contribution {
     standard: usize,
     outcome: usize,
     offer: Wait,
-    offer_business: Wait,
+    /// `None` when it cannot be counted in business days.
+    offer_business: Option<Wait>,
     attended: Wait,
     extension: bool,
     group_for_individual: bool,
@@ -267,7 +277,10 @@ impl Accum {
         self.requests += 1;
         self.counts[c.outcome] += 1;
         self.offer_days.push(c.offer);
-        self.offer_business_days.push(c.offer_business);
+        match c.offer_business {
+            Some(wait) => self.offer_business_days.push(wait),
+            None => self.business_days_unmeasured += 1,
+        }
         self.attended_days.push(c.attended);
         self.extensions += u64::from(c.extension);
         self.group_for_individual += u64::from(c.group_for_individual);
@@ -278,6 +291,8 @@ impl Accum {
 
     fn merge(&mut self, other: &Accum) {
         self.requests += other.requests;
+        self.unjudged += other.unjudged;
+        self.business_days_unmeasured += other.business_days_unmeasured;
         for (mine, theirs) in self.counts.iter_mut().zip(other.counts) {
             *mine += theirs;
         }
@@ -292,27 +307,41 @@ impl Accum {
     }
 }
 
+/// What one pass over a part's requests gives: the accumulators of each
+/// grouping, the extensions recorded after their deadline, and the
+/// requests that could not be judged (`EVENT_ID (STANDARD: REASON)`, the
+/// event being the request's opening).
+pub(crate) struct Compliance {
+    pub(crate) groups: Vec<Groups>,
+    pub(crate) late_extensions: Vec<String>,
+    pub(crate) unjudged: Vec<String>,
+}
+
 /// Builds the accumulators of the compliance table once for each grouping
 /// (one pass over the requests of `events`), and lists the extensions
-/// recorded after their deadline.
+/// recorded after their deadline and the requests that cannot be judged.
 pub(crate) fn compliance(
     events: &[&Event],
     shared: &Shared,
     rule_set: &RuleSet,
     as_of: Timestamp,
     groupings: &[&[GroupBy]],
-) -> (Vec<Groups>, Vec<String>) {
+) -> Compliance {
     let mut groups: Vec<Groups> = groupings.iter().map(|_| HashMap::default()).collect();
     let mut verdicts: Vec<Verdict<'_, '_>> = Vec::new();
     let mut problems = Vec::new();
     let mut late_extensions = Vec::new();
+    let mut unjudged = Vec::new();
     let prior = |id: &str| shared.appointment_at(id);
+    let standard_idx =
+        |id: &str| rule_set.standards.iter().position(|s| s.id == id).unwrap_or_default();
     for history in assemble_with(events.iter().copied(), &prior) {
         let clinic_id = history.request.clinic.as_str();
         let clinic = shared.clinic(clinic_id);
         verdicts.clear();
+        problems.clear();
         evaluate(&history, rule_set, &clinic.time_zone, as_of, &mut verdicts, &mut problems);
-        if verdicts.is_empty() {
+        if verdicts.is_empty() && problems.is_empty() {
             continue;
         }
         let facts = request_facts(&history);
@@ -329,6 +358,16 @@ pub(crate) fn compliance(
         };
         let keys: Vec<Vec<String>> =
             groupings.iter().map(|by| by.iter().map(key).collect()).collect();
+        for problem in &problems {
+            let standard = standard_idx(&problem.standard);
+            for (groups, keys) in groups.iter_mut().zip(&keys) {
+                groups.entry((keys.clone(), standard)).or_default().unjudged += 1;
+            }
+            unjudged.push(format!(
+                "{} ({}: {})",
+                history.opened.event_id, problem.standard, problem.message
+            ));
+        }
         for verdict in &verdicts {
             if verdict.reasons.contains(Reasons::LATE_EXTENSION) {
                 for event in &history.events {
@@ -347,9 +386,7 @@ pub(crate) fn compliance(
             let calendar = verdict.standard.calendar;
             let local = |t: Timestamp| clinic.time_zone.to_datetime(t).date();
             let business = |end: Timestamp| {
-                calendar
-                    .business_days_between(local(start), local(end))
-                    .map_or(f64::NAN, |n| n as f64)
+                calendar.business_days_between(local(start), local(end)).ok().map(|n| n as f64)
             };
             let attended = verdict.first_attended_at.map(|i| i.timestamp()).filter(|t| *t <= as_of);
             let visit = attended.unwrap_or(Timestamp::MAX);
@@ -362,8 +399,8 @@ pub(crate) fn compliance(
                 outcome: outcome_index(verdict.outcome),
                 offer: wait(start, offer, censor),
                 offer_business: match offer {
-                    Some(end) => Wait { length: business(end), ended: true },
-                    None => Wait { length: business(censor.max(start)), ended: false },
+                    Some(end) => business(end).map(|length| Wait { length, ended: true }),
+                    None => business(censor.max(start)).map(|length| Wait { length, ended: false }),
                 },
                 attended: wait(start, attended, censor),
                 extension: verdict.reasons.contains(Reasons::EXTENSION),
@@ -381,7 +418,7 @@ pub(crate) fn compliance(
             }
         }
     }
-    (groups, late_extensions)
+    Compliance { groups, late_extensions, unjudged }
 }
 
 /// The rows of one grouping's accumulators, by group then standard.
@@ -395,8 +432,7 @@ pub(crate) fn rows(groups: Groups, rule_set: &RuleSet) -> Vec<Row> {
             let denominator = met + missed + open_overdue;
             let mut offer_days: Vec<Wait> = a.offer_days.iter().collect();
             drop(a.offer_days);
-            let mut offer_business_days: Vec<Wait> =
-                a.offer_business_days.iter().filter(|w| !w.length.is_nan()).collect();
+            let mut offer_business_days: Vec<Wait> = a.offer_business_days.iter().collect();
             drop(a.offer_business_days);
             let mut attended_days: Vec<Wait> = a.attended_days.iter().collect();
             drop(a.attended_days);
@@ -416,6 +452,7 @@ pub(crate) fn rows(groups: Groups, rule_set: &RuleSet) -> Vec<Row> {
                 keys,
                 standard: standard.id.clone(),
                 requests: a.requests,
+                unjudged: a.unjudged,
                 met,
                 missed,
                 open_within,
@@ -427,6 +464,7 @@ pub(crate) fn rows(groups: Groups, rule_set: &RuleSet) -> Vec<Row> {
                 wait_p90_days: km_quantile(&mut offer_days, 0.9),
                 wait_p50_business_days: km_quantile(&mut offer_business_days, 0.5),
                 wait_p90_business_days: km_quantile(&mut offer_business_days, 0.9),
+                business_days_unmeasured: a.business_days_unmeasured,
                 attended_p50_days: km_quantile(&mut attended_days, 0.5),
                 attended_p90_days: km_quantile(&mut attended_days, 0.9),
                 extensions: a.extensions,

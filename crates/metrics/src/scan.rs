@@ -401,6 +401,7 @@ impl Shared {
 pub struct Partial {
     groups: Vec<Groups>,
     late_extensions: Vec<String>,
+    unjudged: Vec<String>,
     access: AccessPart,
     opened: OpenedChecks,
 }
@@ -415,11 +416,11 @@ impl Partial {
         as_of: Timestamp,
         by: &[GroupBy],
     ) -> Partial {
-        let (groups, late_extensions) =
+        let report::Compliance { groups, late_extensions, unjudged } =
             report::compliance(events, shared, rule_set, as_of, &[by, &[GroupBy::Month]]);
         let access = access::access_part(events, as_of, shared);
         let opened = integrity::opened_checks(events, shared);
-        Partial { groups, late_extensions, access, opened }
+        Partial { groups, late_extensions, unjudged, access, opened }
     }
 
     /// Adds another part's share.
@@ -428,6 +429,7 @@ impl Partial {
             report::merge_groups(mine, theirs);
         }
         self.late_extensions.extend(other.late_extensions);
+        self.unjudged.extend(other.unjudged);
         self.access.merge(other.access);
         self.opened.merge(other.opened);
     }
@@ -443,15 +445,16 @@ pub fn finish(
     by: &[GroupBy],
     chain: Option<&str>,
 ) -> Report {
-    let Partial { groups, mut late_extensions, access, opened } = partial;
+    let Partial { groups, mut late_extensions, mut unjudged, access, opened } = partial;
     let mut tables = groups.into_iter().map(|groups| report::rows(groups, rule_set));
     let rows = tables.next().unwrap_or_default();
     let by_month = tables.next().unwrap_or_default();
     late_extensions.sort();
     late_extensions.dedup();
+    unjudged.sort();
     let Shared { third_next_available, checks, .. } = shared;
     let access = access.finish(third_next_available);
-    let integrity = integrity::findings(checks, opened, late_extensions, chain);
+    let integrity = integrity::findings(checks, opened, late_extensions, unjudged, chain);
     Report {
         rule_set: rule_set.id.clone(),
         as_of,

@@ -76,6 +76,7 @@ fn report_of_the_example_plan() {
         opened_at_booking []
         clock_reset []
         extension_after_deadline []
+        unjudged []
         voided_events ["ex-0198"]
         ledger_chain []
     "#]].assert_eq(&findings);
@@ -135,26 +136,83 @@ fn worklist_of_the_example_plan() {
         items
             .iter()
             .map(|i| {
+                let outcome = i.outcome.map_or("unjudged".to_owned(), |o| o.to_string());
+                let left = i.seconds_left.map_or("-".to_owned(), |s| s.to_string());
+                let day = i.deadline_day.map_or("-".to_owned(), |d| d.to_string());
                 format!(
-                    "{} {} {} {} {}\n",
-                    i.request_id, i.standard, i.outcome, i.seconds_left, i.arrange_out_of_network
+                    "{} {} {outcome} {left} {day} {}\n",
+                    i.request_id, i.standard, i.arrange_out_of_network
                 )
             })
             .collect::<String>()
     };
     expect![[r#"
-        r04 non-physician-10bd open_within 1087199 false
-        r11 non-physician-10bd open_within 1519199 false
-        r12 non-physician-10bd open_within 1519199 false
-        r07 psychiatrist-15bd open_within 3049200 false
+        r04 non-physician-10bd open_within 1087199 2024-01-24 false
+        r11 non-physician-10bd open_within 1519199 2024-01-29 false
+        r12 non-physician-10bd open_within 1519199 2024-01-29 false
+        r07 psychiatrist-15bd open_within 3049200 2024-02-16 false
     "#]]
     .assert_eq(&render("2024-01-12T18:00:00Z"));
     expect![[r#"
-        r11 non-physician-10bd open_overdue -1785600 true
-        r12 non-physician-10bd open_overdue -1785600 true
-        r07 psychiatrist-15bd open_overdue -255600 true
+        r11 non-physician-10bd open_overdue -1785600 2024-01-29 true
+        r12 non-physician-10bd open_overdue -1785600 2024-01-29 true
+        r07 psychiatrist-15bd open_overdue -255600 2024-02-16 true
     "#]]
     .assert_eq(&render("2024-02-20T00:00:00Z"));
+}
+
+/// A request the calendar cannot judge (its deadline falls after 2100, the
+/// last year the calendars hold) is counted and listed, never dropped; a
+/// wait that cannot be counted in business days is counted as such.
+#[test]
+fn what_cannot_be_judged_or_measured_is_counted_and_listed() {
+    let rule_set = RuleSet::shipped("ca-dmhc").unwrap();
+    let text = r#"{"event_id":"c","type":"clinic.registered","occurred_at":"2024-01-02T08:00:00-08:00","clinic":"oak","time_zone":"America/Los_Angeles","network":"n1"}
+{"event_id":"o1","type":"request.opened","occurred_at":"2100-12-27T10:00:00-08:00","request_id":"r1","patient_id":"p1","clinic":"oak","urgency":"routine","provider_type":"non_physician_mh","visit":"initial"}
+{"event_id":"o2","type":"request.opened","occurred_at":"2100-12-31T10:00:00-08:00","request_id":"r2","patient_id":"p2","clinic":"oak","urgency":"urgent","provider_type":"non_physician_mh","visit":"initial"}
+{"event_id":"f2","type":"offer.made","occurred_at":"2100-12-31T11:00:00-08:00","request_id":"r2","offer_id":"x2","appointment_at":"2101-01-01T09:00:00-08:00","clinician_id":"d1","provider_type":"non_physician_mh","format":"individual","modality":"video"}
+"#;
+    let events: Vec<events::Event> =
+        formats::Reader::new(text.as_bytes(), "t").unwrap().map(|r| r.unwrap().value).collect();
+    let refs: Vec<&events::Event> = events.iter().collect();
+    let entries: Vec<crate::Entry> = events
+        .iter()
+        .map(|event| crate::Entry {
+            event: event.clone(),
+            recorded_at: "2100-12-31T20:00:00Z".parse().unwrap(),
+            voided_by: None,
+        })
+        .collect();
+    let as_of: Timestamp = "2101-01-02T00:00:00Z".parse().unwrap();
+    let report = report(&entries, &rule_set, as_of, &[], None);
+    let rows: Vec<String> = report
+        .rows
+        .iter()
+        .map(|r| {
+            format!(
+                "{} requests={} unjudged={} met={} p50_bd={:?} unmeasured_bd={}",
+                r.standard,
+                r.requests,
+                r.unjudged,
+                r.met,
+                r.wait_p50_business_days,
+                r.business_days_unmeasured
+            )
+        })
+        .collect();
+    expect![[r#"
+        urgent-48h requests=1 unjudged=0 met=1 p50_bd=None unmeasured_bd=1
+        non-physician-10bd requests=0 unjudged=1 met=0 p50_bd=None unmeasured_bd=0"#]]
+    .assert_eq(&rows.join("\n"));
+    let unjudged = report.integrity.iter().find(|f| f.check == "unjudged").unwrap();
+    expect!["o1 (non-physician-10bd: 2100-12-31 is outside the calendars' years 1990 to 2100)"]
+        .assert_eq(&unjudged.events.iter().collect::<Vec<_>>().join("\n"));
+    let items = worklist(&refs, &rule_set, as_of);
+    let items: Vec<String> = items
+        .iter()
+        .map(|i| format!("{} {} {:?} {:?}", i.request_id, i.standard, i.outcome, i.problem))
+        .collect();
+    expect![[r#"r1 non-physician-10bd None Some("2100-12-31 is outside the calendars' years 1990 to 2100")"#]].assert_eq(&items.join("\n"));
 }
 
 proptest! {

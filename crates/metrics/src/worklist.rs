@@ -1,28 +1,42 @@
 //! The worklist: open requests by time left to their deadline.
 
+use events::Body;
 use events::{Event, Instant};
 use jiff::Timestamp;
-use rules::{Outcome, RuleSet, Verdict, assemble_with, evaluate};
+use rules::{Limit, Outcome, RuleSet, Verdict, assemble_with, evaluate};
 
 use crate::scan::{Scan, Shared};
 
-/// One open request under one standard.
+/// One open request under one standard, or one that cannot be judged
+/// under it (which needs a person's attention).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkItem {
     /// The request.
     pub request_id: String,
     /// Its clinic.
     pub clinic: String,
+    /// The clinic's time zone (IANA name), in which a day-counted deadline
+    /// is a date.
+    pub time_zone: String,
     /// The standard.
     pub standard: String,
-    /// `open_within` or `open_overdue`.
-    pub outcome: Outcome,
-    /// The clock start, in the clinic's offset.
+    /// `open_within` or `open_overdue`; `None` when the request cannot be
+    /// judged under the standard (`problem` says why).
+    pub outcome: Option<Outcome>,
+    /// The clock start, in the clinic's offset; for a request that cannot
+    /// be judged, its opening.
     pub clock_start: Instant,
-    /// The deadline (the last moment within it), in the clinic's offset.
-    pub deadline: Instant,
-    /// Seconds from the as-of moment to the deadline; negative when overdue.
-    pub seconds_left: i64,
+    /// The deadline (the last moment within it), in the clinic's offset;
+    /// `None` when the request cannot be judged.
+    pub deadline: Option<Instant>,
+    /// The deadline's local date, when the standard counts days (business
+    /// or calendar): the deadline is then the end of that day.
+    pub deadline_day: Option<jiff::civil::Date>,
+    /// Seconds from the as-of moment to the deadline; negative when
+    /// overdue; `None` when the request cannot be judged.
+    pub seconds_left: Option<i64>,
+    /// Why the request cannot be judged under the standard.
+    pub problem: Option<String>,
     /// Whether the plan must now arrange care out of network: the deadline
     /// passed with nothing offered (California Health and Safety Code
     /// 1374.72; the same duty under the other rule sets' network adequacy
@@ -60,21 +74,48 @@ pub fn worklist_part(
     for history in assemble_with(events.iter().copied(), &prior) {
         let clinic = history.request.clinic.as_str();
         let tz = shared.zone(clinic);
+        let time_zone = || tz.iana_name().unwrap_or("UTC").to_owned();
         verdicts.clear();
+        problems.clear();
         evaluate(&history, rule_set, tz, as_of, &mut verdicts, &mut problems);
+        for problem in &problems {
+            // Closed requests need nobody's attention here (the report
+            // counts them); open ones do.
+            if history.events.iter().any(|e| matches!(e.body, Body::RequestClosed(_))) {
+                continue;
+            }
+            items.push(WorkItem {
+                request_id: history.request.request_id.to_string(),
+                clinic: clinic.to_owned(),
+                time_zone: time_zone(),
+                standard: problem.standard.clone(),
+                outcome: None,
+                clock_start: history.opened.occurred_at,
+                deadline: None,
+                deadline_day: None,
+                seconds_left: None,
+                problem: Some(problem.message.clone()),
+                arrange_out_of_network: false,
+            });
+        }
         for verdict in &verdicts {
             if !matches!(verdict.outcome, Outcome::OpenWithin | Outcome::OpenOverdue) {
                 continue;
             }
             let seconds_left = (verdict.deadline.timestamp() - as_of).as_secs();
+            let day_counted = !matches!(verdict.standard.limit, Limit::Hours(_));
             items.push(WorkItem {
                 request_id: history.request.request_id.to_string(),
                 clinic: clinic.to_owned(),
+                time_zone: time_zone(),
                 standard: verdict.standard.id.clone(),
-                outcome: verdict.outcome,
+                outcome: Some(verdict.outcome),
                 clock_start: verdict.clock_start,
-                deadline: verdict.deadline,
-                seconds_left,
+                deadline: Some(verdict.deadline),
+                deadline_day: day_counted
+                    .then(|| tz.to_datetime(verdict.deadline.timestamp()).date()),
+                seconds_left: Some(seconds_left),
+                problem: None,
                 arrange_out_of_network: verdict.outcome == Outcome::OpenOverdue,
             });
         }
@@ -82,7 +123,8 @@ pub fn worklist_part(
     items
 }
 
-/// Puts a worklist in order: least time left first (the longest overdue
+/// Puts a worklist in order: requests that cannot be judged first (they
+/// need attention), then least time left first (the longest overdue
 /// first), then by request, then by the standards' order in `rule_set`.
 pub fn sort_worklist(items: &mut [WorkItem], rule_set: &RuleSet) {
     let rank = |id: &str| rule_set.standards.iter().position(|s| s.id == id);

@@ -228,7 +228,8 @@ fn as_of_reads_see_only_what_was_recorded_by_then() {
                     out.push(format!("{} {}{voided}", s.seq, s.event.event_id));
                     Ok(())
                 })
-                .unwrap();
+                .unwrap()
+                .verification;
             out.join(", ")
         };
         assert_eq!(seen(Some(at(-1))), "");
@@ -238,14 +239,16 @@ fn as_of_reads_see_only_what_was_recorded_by_then() {
         // The read that also checks the chain gives the same events.
         let fused = |as_of| {
             let mut out = Vec::new();
-            let verification = ledger
+            let checked = ledger
                 .verify_and_read(as_of, |s| {
                     let voided = s.voided_by.map(|v| format!(" voided by {v}")).unwrap_or_default();
                     out.push(format!("{} {}{voided}", s.seq, s.event.event_id));
                     Ok(())
                 })
                 .unwrap();
-            assert_eq!(verification, ledger.verify(None).unwrap());
+            assert_eq!(checked.verification, ledger.verify(None).unwrap());
+            // Every batch of the snapshot, whatever the as-of moment.
+            assert_eq!(checked.batches, ledger.batches().unwrap());
             out.join(", ")
         };
         for as_of in [Some(at(-1)), Some(at(50)), Some(at(100)), None] {
@@ -370,7 +373,8 @@ fn a_reader_stopped_early_by_error_or_panic_ends_and_says_so() {
             all += 1;
             Ok(())
         })
-        .unwrap();
+        .unwrap()
+        .verification;
     assert_eq!(all, 20_000);
     assert!(
         matches!(verification, Verification::Valid { n_events: 20_000, .. }),

@@ -288,10 +288,12 @@ fn trials(db: &TestDb, foreign: &[Row]) -> Vec<String> {
 /// Verification by the read that also gives every event to a report.
 fn fused(ledger: &Ledger) -> Result<Verification, ledger::Error> {
     let mut seen = 0usize;
-    let verification = ledger.verify_and_read(None, |_| {
-        seen += 1;
-        Ok(())
-    })?;
+    let verification = ledger
+        .verify_and_read(None, |_| {
+            seen += 1;
+            Ok(())
+        })?
+        .verification;
     // Every event stored, as a plain read gives them.
     let mut stored = 0usize;
     ledger.for_each_event(None, |_| {

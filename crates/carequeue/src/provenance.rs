@@ -1,0 +1,169 @@
+//! What a command that reads the ledger says about what it read: whether
+//! the chain verified, which batches its as-of moment counted, and which it
+//! left out. Every such command (`report`, `verdicts`, `worklist`,
+//! `events`, `plan staff --from-db`, `demo`) goes through here, so that a
+//! broken chain fails each of them the same way:
+//!
+//! - it says so on standard error and the command exits 1;
+//! - formats with a place for it (JSON, HTML) are written with the break
+//!   marked; flat formats (CSV, tables, NDJSON) are written only with
+//!   `--allow-broken-chain` (for forensic work), CSV and tables then with a
+//!   first line saying the chain is broken.
+
+use std::io::{self, Write};
+
+use jiff::Timestamp;
+use ledger::{BatchRow, Verification};
+use serde::Serialize;
+
+use crate::Outcome;
+
+/// The batches a read counted and left out, and the chain's check.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Provenance {
+    /// `valid` or `broken`.
+    pub(crate) chain: &'static str,
+    /// The first failed check, when the chain is broken.
+    pub(crate) chain_break: Option<String>,
+    /// The head of the chain as verified (`SEQ:HASH`), when it verified.
+    pub(crate) head: Option<String>,
+    /// Batches recorded by the as-of moment: those the output counts.
+    pub(crate) batches_counted: u64,
+    /// The last of them.
+    pub(crate) last_batch_counted: Option<BatchSeen>,
+    /// Batches recorded after the as-of moment, which the output leaves out.
+    pub(crate) batches_after_as_of: u64,
+    /// When the latest of those was recorded.
+    pub(crate) latest_recorded_at: Option<String>,
+    /// Whether any counted batch was written by `carequeue demo` (simulated
+    /// events, whose harm is illustrative).
+    #[serde(skip)]
+    pub(crate) simulated: bool,
+}
+
+/// A batch, as a reader is told of it.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct BatchSeen {
+    pub(crate) batch_id: u64,
+    pub(crate) recorded_at: String,
+    /// The ledger's head after it (`SEQ:HASH`).
+    pub(crate) head: String,
+    pub(crate) source: String,
+}
+
+/// The source name of the demo's batches.
+pub(crate) const DEMO_SOURCE: &str = "carequeue demo";
+
+impl Provenance {
+    /// From a read's chain check and the batches of its snapshot.
+    pub(crate) fn new(
+        verification: &Verification,
+        batches: &[BatchRow],
+        as_of: Option<Timestamp>,
+    ) -> Provenance {
+        let cutoff = as_of.map(ledger::format_recorded_at);
+        let counted = |b: &&BatchRow| cutoff.as_ref().is_none_or(|c| b.recorded_at <= *c);
+        let (before, after): (Vec<&BatchRow>, Vec<&BatchRow>) = batches.iter().partition(counted);
+        let (chain, chain_break, head) = match verification {
+            Verification::Valid { head, .. } => ("valid", None, Some(head.to_string())),
+            Verification::Broken(broken) => ("broken", Some(broken.to_string()), None),
+        };
+        Provenance {
+            chain,
+            chain_break,
+            head,
+            batches_counted: before.len() as u64,
+            last_batch_counted: before.last().map(|b| BatchSeen {
+                batch_id: b.batch_id,
+                recorded_at: b.recorded_at.clone(),
+                head: b.head().to_string(),
+                source: b.source.clone(),
+            }),
+            batches_after_as_of: after.len() as u64,
+            latest_recorded_at: after.iter().map(|b| b.recorded_at.clone()).max(),
+            simulated: before.iter().any(|b| b.source == DEMO_SOURCE),
+        }
+    }
+
+    /// The break, when the chain did not verify.
+    pub(crate) fn broken(&self) -> Option<&str> {
+        self.chain_break.as_deref()
+    }
+
+    /// Says on standard error what a reader must know: a broken chain (an
+    /// error) and batches left out by the as-of moment (a warning). Returns
+    /// whether the output may be written: always for `structured` formats
+    /// (which mark the break), otherwise only when the chain verified or
+    /// `allow_broken` was given.
+    pub(crate) fn announce(&self, allow_broken: bool, structured: bool) -> io::Result<bool> {
+        let mut err = io::stderr().lock();
+        if self.batches_after_as_of > 0 {
+            writeln!(
+                err,
+                "warning: {} batch{} recorded after the as-of moment {} left out (the latest \
+                 recorded at {}); give a later --as-of to count {}",
+                self.batches_after_as_of,
+                if self.batches_after_as_of == 1 { " was" } else { "es were" },
+                if self.batches_after_as_of == 1 { "is" } else { "are" },
+                self.latest_recorded_at.as_deref().unwrap_or("?"),
+                if self.batches_after_as_of == 1 { "it" } else { "them" },
+            )?;
+        }
+        let Some(broken) = self.broken() else { return Ok(true) };
+        writeln!(
+            err,
+            "error: the ledger's chain is broken ({broken}): what it holds may have been \
+             changed, so no figure from it can be trusted; run `carequeue verify`"
+        )?;
+        let write = structured || allow_broken;
+        if !write {
+            writeln!(
+                err,
+                "nothing was written; --allow-broken-chain writes the output all the same, \
+                 marked, for forensic work"
+            )?;
+        }
+        Ok(write)
+    }
+
+    /// The first line of a CSV written from a broken chain (with
+    /// `--allow-broken-chain`), or `None` when the chain verified.
+    pub(crate) fn csv_comment(&self) -> Option<String> {
+        self.broken().map(|broken| {
+            format!("# CHAIN BROKEN: {} (carequeue verify)", broken.replace(['\n', '\r'], " "))
+        })
+    }
+
+    /// The batches counted and left out, and the chain's check, in words.
+    pub(crate) fn summary(&self) -> String {
+        let mut text = match &self.last_batch_counted {
+            Some(last) => format!(
+                "counted {} batch{} of the ledger, the last batch {} recorded at {} (head {})",
+                self.batches_counted,
+                if self.batches_counted == 1 { "" } else { "es" },
+                last.batch_id,
+                last.recorded_at,
+                last.head
+            ),
+            None => "counted no batch: nothing was recorded by the as-of moment".to_owned(),
+        };
+        if self.batches_after_as_of > 0 {
+            text.push_str(&format!(
+                "; {} recorded after the as-of moment left out (the latest at {})",
+                self.batches_after_as_of,
+                self.latest_recorded_at.as_deref().unwrap_or("?")
+            ));
+        }
+        text.push_str(match self.broken() {
+            None => "; chain verified",
+            Some(_) => "; CHAIN BROKEN",
+        });
+        text
+    }
+
+    /// The command's exit: a failure when the chain is broken, whatever
+    /// was written.
+    pub(crate) fn outcome(&self) -> Outcome {
+        if self.broken().is_some() { Outcome::Failure } else { Outcome::Success }
+    }
+}
