@@ -417,6 +417,14 @@ fn rule_files() {
 }
 
 #[test]
+fn day_counted_limits() {
+    for (text, day_counted) in [("48h", false), ("10bd", true), ("7d", true), ("6w", true)] {
+        let limit = crate::Limit::parse(text).unwrap();
+        assert_eq!(limit.is_day_counted(), day_counted, "{text}");
+    }
+}
+
+#[test]
 fn every_shipped_rule_set_parses() {
     for (id, text) in crate::SHIPPED {
         let rule_set = RuleSet::parse(text, id).unwrap();
