@@ -3,7 +3,9 @@
 independently of carequeue: every table is derived in SQL from the events in
 Parquet (time zones by DuckDB's ICU), business days are Monday to Friday less
 US federal holidays from the Python `holidays` package (a small table), and the
-verdict rules of docs/rules.md are written in SQL.
+verdict rules of docs/rules.md are written in SQL. A clinical extension moves
+an hour-counted deadline to the instant of `extended_to` and a day-counted one
+to the end of `extended_to`'s local date in the clinic's zone (E1).
 
     python3 duckdb_compliance.py to-parquet events.ndjson events.parquet
     python3 duckdb_compliance.py compliance events.parquet --as-of 2024-08-01T00:00:00Z > duckdb.ndjson
@@ -117,7 +119,7 @@ def compliance(source, as_of_text):
     db.execute("""
         CREATE TABLE extensions AS
         SELECT request_id, epoch_us(occurred_at::TIMESTAMPTZ) AS made, event_id,
-               epoch_us(extended_to::TIMESTAMPTZ) AS extended_to
+               extended_to::TIMESTAMPTZ AS extended_to
         FROM live WHERE type = 'extension.documented'
     """)
     db.execute("""
@@ -170,7 +172,13 @@ def compliance(source, as_of_text):
         LEFT JOIN day_ends de ON de.day = b.day AND de.tz = e.tz
     ),
     ext AS (
-        SELECT b.request_id, b.standard, x.made, x.extended_to,
+        -- E1: hours extend to the instant; days to the last microsecond of
+        -- extended_to's local date in the clinic's zone (the same "end of
+        -- day" as day_ends: local midnight of the next date, less one).
+        SELECT b.request_id, b.standard, x.made,
+               CASE WHEN b.unit = 'h' THEN epoch_us(x.extended_to)
+                    ELSE epoch_us(timezone(b.tz, (timezone(b.tz, x.extended_to)::DATE + 1)::TIMESTAMP)) - 1
+               END AS extended_to,
                row_number() OVER (PARTITION BY b.request_id, b.standard ORDER BY x.made, x.event_id) AS k
         FROM base b JOIN extensions x USING (request_id)
     ),

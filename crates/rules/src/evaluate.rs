@@ -314,6 +314,41 @@ pub(crate) fn deadline(
     }
 }
 
+/// The deadline `last` moved by the request's clinical extensions (E1 in
+/// `docs/rules.md`), in order of `occurred_at`: each counts when made on or
+/// before the deadline as it then stands (for a day-counted standard, the
+/// end of that local day), and never brings it earlier. A day-counted
+/// standard's deadline is a whole local day, so an extension moves it to the
+/// end of `extended_to`'s local date in the clinic's time zone, whatever the
+/// time of day written; an hour-counted one moves to the exact instant.
+fn extend(
+    standard: &Standard,
+    history: &History<'_>,
+    tz: &TimeZone,
+    mut last: Timestamp,
+    reasons: &mut Reasons,
+) -> Result<Timestamp, String> {
+    for event in &history.events {
+        let Body::ExtensionDocumented(ext) = &event.body else { continue };
+        if event.occurred_at.timestamp() > last {
+            reasons.insert(Reasons::LATE_EXTENSION);
+            continue;
+        }
+        let extended_to = ext.extended_to.timestamp();
+        let extended_to = if standard.limit.is_day_counted() {
+            end_of_day(tz.to_datetime(extended_to).date(), tz)
+                .ok_or_else(|| "no such local day".to_owned())?
+        } else {
+            extended_to
+        };
+        if extended_to > last {
+            last = extended_to;
+            reasons.insert(Reasons::EXTENSION);
+        }
+    }
+    Ok(last)
+}
+
 /// Judges one request under every standard of the rule set that applies to
 /// it, as of `as_of`, with its clinic's time zone `tz`. Verdicts come in the
 /// rule set's order; a standard that applies but cannot be judged (a date
@@ -364,25 +399,16 @@ pub fn evaluate<'r, 'e>(
         {
             continue;
         }
-        let mut last = match deadline(standard, start, tz) {
+        // The deadline, moved by clinical extensions.
+        let last = deadline(standard, start, tz)
+            .and_then(|last| extend(standard, history, tz, last, &mut reasons));
+        let last = match last {
             Ok(last) => last,
             Err(message) => {
                 problems.push(Problem { standard: standard.id.clone(), message });
                 continue;
             }
         };
-        // Clinical extensions, in the order documented: each must be made by
-        // the deadline as it then stands, and never brings it earlier.
-        for event in &history.events {
-            if let Body::ExtensionDocumented(ext) = &event.body {
-                if event.occurred_at.timestamp() > last {
-                    reasons.insert(Reasons::LATE_EXTENSION);
-                } else if ext.extended_to.timestamp() > last {
-                    last = ext.extended_to.timestamp();
-                    reasons.insert(Reasons::EXTENSION);
-                }
-            }
-        }
         if facts.oon_referral {
             reasons.insert(Reasons::OUT_OF_NETWORK_REFERRAL);
         }

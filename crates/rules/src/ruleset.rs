@@ -110,6 +110,17 @@ pub enum Limit {
 }
 
 impl Limit {
+    /// Whether the limit is counted in whole local days (`bd`, `d` and `w`,
+    /// a week being seven calendar days), so that its deadline is always the
+    /// end of a local date in the clinic's time zone and is best shown as
+    /// that date. Hours (`h`) run in absolute time and end at an instant.
+    pub fn is_day_counted(self) -> bool {
+        match self {
+            Limit::Hours(_) => false,
+            Limit::BusinessDays(_) | Limit::Days(_) | Limit::Weeks(_) => true,
+        }
+    }
+
     /// Parses `48h`, `10bd`, `7d` or `6w` (1 to 10000 of the unit).
     pub fn parse(text: &str) -> Option<Limit> {
         let digits = text.bytes().take_while(u8::is_ascii_digit).count();

@@ -23,6 +23,8 @@ fn event(fields: &[(Field, &str)]) -> Event {
 struct Case {
     name: String,
     rules: String,
+    /// A calendar for every standard, in place of the rule set's.
+    calendar: Option<String>,
     tz: Option<String>,
     as_of: Timestamp,
     /// Events with their recorded moment and whether they are voided.
@@ -47,6 +49,7 @@ fn parse_cases() -> Vec<Case> {
             case = Some(Case {
                 name: name.to_owned(),
                 rules: String::new(),
+                calendar: None,
                 tz: None,
                 as_of: Timestamp::UNIX_EPOCH,
                 events: Vec::new(),
@@ -62,6 +65,7 @@ fn parse_cases() -> Vec<Case> {
         let flag = |key: &str| words.contains(&key);
         match words[0] {
             "rules" => case.rules = words[1].to_owned(),
+            "calendar" => case.calendar = Some(words[1].to_owned()),
             "tz" => case.tz = Some(words[1].to_owned()),
             "as-of" => case.as_of = instant(words[1]),
             "=>" => case.expected.push(words[1..].join(" ")),
@@ -207,10 +211,23 @@ fn instant(text: &str) -> Timestamp {
         .timestamp()
 }
 
+/// The case's shipped rule set, with its calendar in place of the set's if
+/// it names one (as a rule file may choose `us-ca-state` for `ca-dmhc`).
+fn rule_set(case: &Case) -> RuleSet {
+    let mut rule_set =
+        RuleSet::shipped(&case.rules).unwrap_or_else(|| panic!("no rule set {}", case.rules));
+    if let Some(id) = &case.calendar {
+        let calendar = calendar::get(id).unwrap_or_else(|| panic!("no calendar {id}"));
+        for standard in &mut rule_set.standards {
+            standard.calendar = calendar;
+        }
+    }
+    rule_set
+}
+
 /// Renders every verdict of a case as its expectation lines would read.
 fn render(case: &Case) -> Vec<String> {
-    let rule_set =
-        RuleSet::shipped(&case.rules).unwrap_or_else(|| panic!("no rule set {}", case.rules));
+    let rule_set = rule_set(case);
     let tz = match &case.tz {
         Some(name) => TimeZone::get(name).unwrap(),
         None => rule_set.time_zone.clone(),
@@ -272,7 +289,7 @@ fn hand_worked_cases() {
     assert!(cases.len() >= 80, "only {} cases", cases.len());
     let mut failures = Vec::new();
     for case in &cases {
-        let rule_set = RuleSet::shipped(&case.rules).unwrap();
+        let rule_set = rule_set(case);
         let tz = case
             .tz
             .as_ref()
@@ -417,6 +434,14 @@ fn rule_files() {
 }
 
 #[test]
+fn day_counted_limits() {
+    for (text, day_counted) in [("48h", false), ("10bd", true), ("7d", true), ("6w", true)] {
+        let limit = crate::Limit::parse(text).unwrap();
+        assert_eq!(limit.is_day_counted(), day_counted, "{text}");
+    }
+}
+
+#[test]
 fn every_shipped_rule_set_parses() {
     for (id, text) in crate::SHIPPED {
         let rule_set = RuleSet::parse(text, id).unwrap();
@@ -495,6 +520,12 @@ mod properties {
     }
 
     fn build(s: &Scenario) -> Vec<Event> {
+        build_with(s, &|_, extended_to| at(extended_to))
+    }
+
+    /// [`build`], with the `extended_to` of the `k`th extension written by
+    /// `extended_to(k, seconds from 2024-01-01T00:00:00Z)`.
+    fn build_with(s: &Scenario, extended_to: &dyn Fn(usize, i64) -> String) -> Vec<Event> {
         let providers = ["non_physician_mh", "psychiatrist", "sud"];
         let formats = ["individual", "group", "any"];
         let mut out = vec![event(&[
@@ -511,6 +542,7 @@ mod properties {
             (Field::PriorAppointmentAt, &at(s.opened - DAY)),
         ])];
         let mut n_offers = 0;
+        let mut n_extensions = 0;
         for (idx, step) in s.steps.iter().enumerate() {
             let id = format!("e{}", idx + 1);
             let base = [(Field::EventId, id.as_str()), (Field::RequestId, "r1")];
@@ -546,13 +578,16 @@ mod properties {
                     (Field::OccurredAt, at(s.opened + DAY)),
                     (Field::Urgency, "urgent".to_owned()),
                 ]),
-                Step::Extension { made, days } => fields.extend([
-                    (Field::Type, "extension.documented".to_owned()),
-                    (Field::OccurredAt, at(s.opened + made)),
-                    (Field::ClinicianId, "d1".to_owned()),
-                    (Field::ExtendedTo, at(s.opened + days * DAY)),
-                    (Field::Reason, "stable".to_owned()),
-                ]),
+                Step::Extension { made, days } => {
+                    n_extensions += 1;
+                    fields.extend([
+                        (Field::Type, "extension.documented".to_owned()),
+                        (Field::OccurredAt, at(s.opened + made)),
+                        (Field::ClinicianId, "d1".to_owned()),
+                        (Field::ExtendedTo, extended_to(n_extensions - 1, s.opened + days * DAY)),
+                        (Field::Reason, "stable".to_owned()),
+                    ]);
+                }
                 Step::Close { after, reason } => fields.extend([
                     (Field::Type, "request.closed".to_owned()),
                     (Field::OccurredAt, at(s.opened + after)),
@@ -642,6 +677,49 @@ mod properties {
                     prop_assert_eq!(n, t);
                 }
             }
+        }
+
+        #[test]
+        fn day_counted_verdicts_do_not_depend_on_the_time_of_day_extended_to(
+            s in scenario(),
+            extension in (0..20 * DAY, 1..40i64),
+            times in proptest::collection::vec((0..DAY, 0usize..3), 9),
+            which in 0usize..3,
+        ) {
+            // Day-counted standards only: ca-dmhc's business days, the same
+            // standards counted in calendar days, and NHS weeks.
+            let mut rule_set = RuleSet::shipped(["ca-dmhc", "ca-dmhc", "nhs-talking-therapies"][which]).unwrap();
+            for standard in &mut rule_set.standards {
+                if which == 1 {
+                    standard.limit = match standard.limit {
+                        crate::Limit::Hours(h) => crate::Limit::Days(h / 24),
+                        crate::Limit::BusinessDays(n) => crate::Limit::Days(n),
+                        other => other,
+                    };
+                }
+            }
+            rule_set.standards.retain(|standard| standard.limit.is_day_counted());
+            prop_assert!(!rule_set.standards.is_empty());
+            // At least one extension.
+            let mut s = s;
+            s.steps.push(Step::Extension { made: extension.0, days: extension.1 });
+            let events = build(&s);
+            // The same local dates in the clinic's zone (Los Angeles), at
+            // other times of day, written with other offsets.
+            let tz = TimeZone::get("America/Los_Angeles").unwrap();
+            let moved = build_with(&s, &|k, seconds| {
+                let original = Timestamp::from_second(1_704_067_200 + seconds).unwrap();
+                let (time_of_day, offset) = times[k % times.len()];
+                let midnight = tz.to_datetime(original).date().to_datetime(jiff::civil::Time::midnight());
+                let local = midnight.checked_add(jiff::SignedDuration::from_secs(time_of_day)).unwrap();
+                let moment = tz.to_ambiguous_timestamp(local).compatible().unwrap();
+                // Midnight and 23:59:59 always exist there: the same date.
+                assert_eq!(tz.to_datetime(moment).date(), midnight.date());
+                let india = jiff::tz::Offset::from_seconds(19_800).unwrap();
+                let offset = [tz.to_offset(moment), jiff::tz::Offset::UTC, india][offset];
+                events::Instant::new(moment, offset).to_string()
+            });
+            prop_assert_eq!(verdicts(&events, &rule_set, s.opened + s.as_of), verdicts(&moved, &rule_set, s.opened + s.as_of));
         }
 
         #[test]
