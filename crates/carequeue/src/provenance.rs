@@ -98,15 +98,16 @@ impl Provenance {
     pub(crate) fn announce(&self, allow_broken: bool, structured: bool) -> io::Result<bool> {
         let mut err = io::stderr().lock();
         if self.batches_after_as_of > 0 {
+            let one = self.batches_after_as_of == 1;
             writeln!(
                 err,
                 "warning: {} batch{} recorded after the as-of moment {} left out (the latest \
                  recorded at {}); give a later --as-of to count {}",
                 self.batches_after_as_of,
-                if self.batches_after_as_of == 1 { " was" } else { "es were" },
-                if self.batches_after_as_of == 1 { "is" } else { "are" },
+                if one { "" } else { "es" },
+                if one { "was" } else { "were" },
                 self.latest_recorded_at.as_deref().unwrap_or("?"),
-                if self.batches_after_as_of == 1 { "it" } else { "them" },
+                if one { "it" } else { "them" },
             )?;
         }
         let Some(broken) = self.broken() else { return Ok(true) };

@@ -31,8 +31,8 @@ pub struct Incoming {
     voids: Option<Span>,
     refs: [Option<RefKey>; 2],
     /// When it happened, and when the source first recorded it.
-    occurred_at: Timestamp,
-    entered_at: Option<Timestamp>,
+    occurred_at: events::Instant,
+    entered_at: Option<events::Instant>,
 }
 
 /// A range of [`Incoming::text`].
@@ -85,8 +85,8 @@ impl Incoming {
         }
         Incoming {
             line,
-            occurred_at: event.occurred_at.timestamp(),
-            entered_at: event.entered_at.as_ref().map(|at| at.timestamp()),
+            occurred_at: event.occurred_at,
+            entered_at: event.entered_at,
             event_type: event.event_type(),
             text,
             body_end,
@@ -264,8 +264,8 @@ pub enum ProblemKind {
     InTheFuture {
         /// `occurred_at` or `entered_at`.
         field: &'static str,
-        /// Its value.
-        value: Timestamp,
+        /// Its value, as written.
+        value: String,
         /// The batch's `recorded_at`.
         recorded_at: Timestamp,
     },
@@ -304,7 +304,7 @@ impl fmt::Display for EventProblem {
                  after it happens",
                 format_recorded_at(*recorded_at),
                 FUTURE_TOLERANCE.as_secs() / 60,
-                format_recorded_at(*value)
+                value
             ),
             ProblemKind::VoidOfVoid { target } => write!(
                 f,
@@ -403,7 +403,8 @@ pub(crate) fn append<E>(
                     ("occurred_at", Some(incoming.occurred_at)),
                     ("entered_at", incoming.entered_at),
                 ] {
-                    if let Some(value) = value.filter(|value| *value > latest_allowed) {
+                    if let Some(value) = value.filter(|value| value.timestamp() > latest_allowed) {
+                        let value = value.to_string();
                         let kind = ProblemKind::InTheFuture { field, value, recorded_at: moment };
                         problems.event(&incoming, kind);
                     }

@@ -150,13 +150,13 @@ fn worklist_of_the_example_plan() {
         r04 non-physician-10bd open_within 1087199 2024-01-24 false
         r11 non-physician-10bd open_within 1519199 2024-01-29 false
         r12 non-physician-10bd open_within 1519199 2024-01-29 false
-        r07 psychiatrist-15bd open_within 3049200 2024-02-16 false
+        r07 psychiatrist-15bd open_within 3074399 2024-02-16 false
     "#]]
     .assert_eq(&render("2024-01-12T18:00:00Z"));
     expect![[r#"
         r11 non-physician-10bd open_overdue -1785600 2024-01-29 true
         r12 non-physician-10bd open_overdue -1785600 2024-01-29 true
-        r07 psychiatrist-15bd open_overdue -255600 2024-02-16 true
+        r07 psychiatrist-15bd open_overdue -230400 2024-02-16 true
     "#]]
     .assert_eq(&render("2024-02-20T00:00:00Z"));
 }

@@ -3,7 +3,7 @@
 use events::Body;
 use events::{Event, Instant};
 use jiff::Timestamp;
-use rules::{Limit, Outcome, RuleSet, Verdict, assemble_with, evaluate};
+use rules::{Outcome, RuleSet, Verdict, assemble_with, evaluate};
 
 use crate::scan::{Scan, Shared};
 
@@ -103,7 +103,7 @@ pub fn worklist_part(
                 continue;
             }
             let seconds_left = (verdict.deadline.timestamp() - as_of).as_secs();
-            let day_counted = !matches!(verdict.standard.limit, Limit::Hours(_));
+            let day_counted = verdict.standard.limit.is_day_counted();
             items.push(WorkItem {
                 request_id: history.request.request_id.to_string(),
                 clinic: clinic.to_owned(),

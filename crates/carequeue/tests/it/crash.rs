@@ -42,7 +42,8 @@ fn write_files(dir: &Path) -> Vec<PathBuf> {
 
 /// The number of stored events of each file, after checking the chain.
 fn stored_per_file(location: &str) -> Vec<usize> {
-    let ledger = Ledger::open(location).unwrap();
+    // The ledger may not have existed when the ingest was killed.
+    let ledger = Ledger::create(location).unwrap();
     match ledger.verify(None).unwrap() {
         Verification::Valid { .. } => {}
         Verification::Broken(broken) => panic!("chain broken after a crash: {broken}"),

@@ -10,4 +10,5 @@ mod plan;
 mod report;
 mod simulate;
 mod support;
+mod trust;
 mod verdicts;

@@ -96,12 +96,13 @@ fn plan_staff_fits_a_ledger_and_projects() {
     .assert_eq(&run(dir.path(), &["plan", "staff"]));
     expect![[r#"
         exit 1
-        error: there is no ledger at missing.db
+        error: cannot use ledger "missing.db": no such file; only `carequeue ingest` (or `demo`) creates a ledger
     "#]]
     .assert_eq(&run(dir.path(), &["plan", "staff", "--from-db", "missing.db"]));
     // A ledger with nothing recorded by the moment asked.
     expect![[r#"
         exit 1
+        warning: 1 batch recorded after the as-of moment was left out (the latest recorded at <now>); give a later --as-of to count it
         error: l.db holds no initial request recorded by 2020-01-01T00:00:00Z: nothing to fit
     "#]]
     .assert_eq(&run(

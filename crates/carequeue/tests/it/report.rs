@@ -91,8 +91,15 @@ fn a_report_spilled_in_parts_equals_the_report_in_memory() {
     )
     .unwrap();
     drop(conn);
-    let json = command(dir.path(), None, &["report", "--db", "plan.db", "--format", "json"]);
-    let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+    // The JSON is written, marked, and the command fails.
+    let broken = Command::new(BIN)
+        .args(["report", "--db", "plan.db", "--rules", "ca-dmhc", "--format", "json"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(broken.status.code(), Some(1));
+    let parsed: serde_json::Value = serde_json::from_slice(&broken.stdout).unwrap();
+    assert_eq!(parsed["ledger"]["chain"], "broken");
     let chain = &parsed["integrity"].as_array().unwrap().last().unwrap();
     assert_eq!(chain["check"], "ledger_chain");
     assert_eq!(chain["count"], 1);

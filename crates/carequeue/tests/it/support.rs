@@ -29,6 +29,15 @@ pub(crate) fn run(dir: &Path, args: &[&str]) -> String {
     normalize(&text, dir)
 }
 
+/// The moment in `word` (RFC 3339, perhaps with punctuation around it)
+/// if it lies within an hour of now: a `recorded_at` the test's ingest gave.
+fn recorded_now(word: &str) -> Option<&str> {
+    let at = word.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    let moment: jiff::Timestamp = at.parse().ok()?;
+    let hour = jiff::SignedDuration::from_hours(1);
+    ((jiff::Timestamp::now() - moment).as_secs().abs() < hour.as_secs()).then_some(at)
+}
+
 fn normalize(text: &str, dir: &Path) -> String {
     let text = text.replace(&dir.display().to_string(), "$TMP");
     let text = text.replace(&repo().display().to_string(), "$REPO");
@@ -43,6 +52,8 @@ fn normalize(text: &str, dir: &Path) -> String {
                     format!("{seq}:<hash>")
                 } else if word.len() == 64 && word.bytes().all(|b| b.is_ascii_hexdigit()) {
                     "<hash>".to_owned()
+                } else if let Some(at) = recorded_now(word) {
+                    word.replace(at, "<now>")
                 } else {
                     word.to_owned()
                 };

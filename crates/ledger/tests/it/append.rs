@@ -228,8 +228,7 @@ fn as_of_reads_see_only_what_was_recorded_by_then() {
                     out.push(format!("{} {}{voided}", s.seq, s.event.event_id));
                     Ok(())
                 })
-                .unwrap()
-                .verification;
+                .unwrap();
             out.join(", ")
         };
         assert_eq!(seen(Some(at(-1))), "");

@@ -175,8 +175,8 @@ fn events_after_their_recording_are_rejected_with_their_line() {
         let out = append(&ledger, &text, RecordedAt::At(recorded)).unwrap();
         expect_test::expect![[r#"
             rejected after reading 4 events:
-              line 3: event "h1": field `occurred_at`: expected a moment no later than when it is recorded (2024-01-10T12:00:00.000000Z plus 5 minutes for clocks that differ), found 2024-01-10T13:00:00.000000Z; an event is recorded after it happens
-              line 4: event "h2": field `entered_at`: expected a moment no later than when it is recorded (2024-01-10T12:00:00.000000Z plus 5 minutes for clocks that differ), found 2024-01-11T11:00:00.000000Z; an event is recorded after it happens"#]]
+              line 3: event "h1": field `occurred_at`: expected a moment no later than when it is recorded (2024-01-10T12:00:00.000000Z plus 5 minutes for clocks that differ), found 2024-01-10T13:00:00Z; an event is recorded after it happens
+              line 4: event "h2": field `entered_at`: expected a moment no later than when it is recorded (2024-01-10T12:00:00.000000Z plus 5 minutes for clocks that differ), found 2024-01-11T11:00:00Z; an event is recorded after it happens"#]]
         .assert_eq(&out);
         assert_eq!(ledger.head().unwrap().seq, 0, "{}", db.kind());
         // Recorded a day later, the same file is accepted.
