@@ -39,10 +39,16 @@ cq="$repo/target/release/carequeue"
 duck() { "$venv/bin/python" "$here/duckdb_compliance.py" "$@"; }
 
 if [ ! -f "$work/ledger.db" ]; then
-    # Requests over the last 150 days, so that some deadlines are still ahead.
+    # Requests drawn over 180 days from 150 days ago, so that some deadlines
+    # are still ahead; the workload leaves out whatever would happen after
+    # now (the ledger refuses events that have not happened yet).
     start="$(date -u -d '150 days ago' +%Y-%m-%d)"
     python3 "$here/make_workload.py" --requests "$requests" --seed 7 --start "$start" > "$work/workload.ndjson"
-    "$cq" ingest --db "$work/ledger.db" "$work/workload.ndjson" | tail -1
+    if ! "$cq" ingest --db "$work/ledger.db" "$work/workload.ndjson" | tail -1; then
+        rm -f "$work/ledger.db" "$work/ledger.db-wal" "$work/ledger.db-shm"
+        echo "crosscheck: the workload was not ingested" >&2
+        exit 1
+    fi
     rm "$work/workload.ndjson"
     "$cq" events --db "$work/ledger.db" > "$work/export.ndjson"
     duck to-parquet "$work/export.ndjson" "$work/events.parquet"

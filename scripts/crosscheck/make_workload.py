@@ -21,7 +21,12 @@ def main():
     parser.add_argument("--requests", type=int, default=20000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--start", default="2024-01-01", help="the first day of requests (UTC)")
+    parser.add_argument("--now", default=None,
+                        help="leave out events after this moment (RFC 3339; default: now), as a "
+                             "ledger refuses events that have not happened yet")
     args = parser.parse_args()
+    now = (datetime.fromisoformat(args.now.replace("Z", "+00:00")) if args.now
+           else datetime.now(timezone.utc))
     rng = random.Random(args.seed)
     n = 0
     write = sys.stdout.write
@@ -32,7 +37,11 @@ def main():
         n += 1
         ev = {"event_id": f"w{n}", "type": kind, "occurred_at": at}
         ev.update(fields)
-        write(json.dumps(ev, separators=(",", ":")) + "\n")
+        # An event of the future is not written. Every reference points to
+        # an event that happened before the one referring, so what remains
+        # is whole; the random draws are the same either way.
+        if datetime.fromisoformat(at) <= now:
+            write(json.dumps(ev, separators=(",", ":")) + "\n")
         return ev
 
     def ts(moment, tz):

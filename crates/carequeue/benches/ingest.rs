@@ -96,7 +96,14 @@ fn generate(path: &Path, n: usize) {
     let mut request = 0u64;
     let mut minute = 0u64;
     let offset = jiff::tz::Offset::from_hours(-8).unwrap();
-    let start = jiff::Timestamp::from_second(1_704_096_000).unwrap(); // 2024-01-01T08:00:00Z
+    // Ingest refuses events that have not happened yet: the plan ends before
+    // today. A request takes at least three events and moves the clock on
+    // at most 3 minutes, and its last event comes at most 5 days and an hour
+    // after it, so starting n minutes and 10 days before today's midnight
+    // keeps every event in the past (whole days, so that every run's events
+    // are written alike).
+    let today = jiff::Timestamp::now().as_second().div_euclid(86_400) * 86_400;
+    let start = jiff::Timestamp::from_second(today - (n as i64 + 10 * 1440) * 60).unwrap();
     let stamp = |minute: u64| {
         let moment = start + jiff::SignedDuration::from_mins(minute as i64);
         events::Instant::new(moment, offset).to_string()

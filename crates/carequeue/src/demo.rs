@@ -140,13 +140,14 @@ pub(crate) fn run(args: &DemoArgs) -> Result<Outcome> {
     let (report, provenance) =
         crate::parts::report(&ledger, &rule_set, as_of, &[metrics::GroupBy::Clinic], false)?;
     // The HTML marks a break; nothing else is written from a broken chain.
-    let write_all = provenance.announce(false, false)?;
+    let write_all = provenance.announce(None, false)?;
     std::fs::write(REPORT, crate::html::render(&report, &rule_set, &provenance))
         .with_context(|| format!("cannot write {REPORT}"))?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     if !write_all {
+        eprintln!("{REPORT} was written with the break marked; nothing else");
         return Ok(provenance.outcome());
     }
     writeln!(out)?;

@@ -39,7 +39,7 @@ pub(crate) fn run(args: &EventsArgs) -> Result<Outcome> {
     };
     let provenance = Provenance::new(&checked.verification, &checked.batches, as_of);
     // NDJSON has no place to mark a break: each line must be an event.
-    if !provenance.announce(args.chain.allow_broken_chain, false)? {
+    if !provenance.announce(Some(args.chain.allow_broken_chain), false)? {
         return Ok(Outcome::Failure);
     }
     let mut file = out.into_inner().map_err(|err| err.into_error())?;
@@ -62,16 +62,16 @@ fn write_with_chain(
 ) -> io::Result<()> {
     scratch.clear();
     stored.event.write_canonical_json(scratch);
-    let voided_by = match &stored.voided_by {
-        Some(id) => format!("\"{id}\""),
-        None => "null".to_owned(),
-    };
+    // The hash is the stored column, which a tampered ledger may hold
+    // anything in: written as a JSON string, escaped.
+    let voided_by = stored.voided_by.as_ref().map(|id| id.as_str());
     write!(
         out,
-        "{{\"seq\":{},\"recorded_at\":\"{}\",\"hash\":\"{}\",\"voided_by\":{voided_by},\"event\":",
+        "{{\"seq\":{},\"recorded_at\":\"{}\",\"hash\":{},\"voided_by\":{},\"event\":",
         stored.seq,
         ledger::format_recorded_at(stored.recorded_at),
-        stored.hash
+        serde_json::to_string(&stored.hash).map_err(io::Error::other)?,
+        serde_json::to_string(&voided_by).map_err(io::Error::other)?
     )?;
     out.write_all(scratch)?;
     out.write_all(b"}\n")

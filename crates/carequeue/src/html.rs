@@ -386,6 +386,7 @@ fn per_standard(rows: &[Row], rule_set: &RuleSet) -> Vec<Row> {
             total.keys.clear();
             for row in mine {
                 total.requests += row.requests;
+                total.unjudged += row.unjudged;
                 total.met += row.met;
                 total.missed += row.missed;
                 total.open_within += row.open_within;
@@ -444,7 +445,7 @@ pub(crate) fn render(report: &Report, rule_set: &RuleSet, provenance: &Provenanc
 
     // Summary per standard.
     let summary = per_standard(&report.by_month, rule_set);
-    html.push_str("<h2>Summary by standard</h2><table><tr><th>standard</th><th>requests</th><th>met</th><th>missed</th><th>open within</th><th>open overdue</th><th>excluded</th><th>rate</th><th>required</th></tr>");
+    html.push_str("<h2>Summary by standard</h2><table><tr><th>standard</th><th>requests</th><th>unjudged</th><th>met</th><th>missed</th><th>open within</th><th>open overdue</th><th>excluded</th><th>rate</th><th>required</th></tr>");
     for row in &summary {
         let class = match row.rate {
             Some(r) if r >= row.threshold => "good",
@@ -453,9 +454,10 @@ pub(crate) fn render(report: &Report, rule_set: &RuleSet, provenance: &Provenanc
         };
         let _ = write!(
             html,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{}</td><td>{:.0}%</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{}</td><td>{:.0}%</td></tr>",
             esc(&row.standard),
             row.requests,
+            row.unjudged,
             row.met,
             row.missed,
             row.open_within,

@@ -83,7 +83,7 @@ fn ingest_file(ledger: &Ledger, path: &Path, max_errors: usize, totals: &mut Tot
     };
     let options = AppendOptions {
         source: name.clone(),
-        recorded_at: ledger::RecordedAt::Now(jiff::Timestamp::now()),
+        recorded_at: ledger::RecordedAt::Now(jiff::Timestamp::now),
         max_problems: max_errors,
     };
     let appended = match formats::Reader::new(input, &name) {

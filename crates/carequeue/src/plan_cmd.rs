@@ -229,7 +229,7 @@ fn fit_from_db(db: &str, as_of: jiff::Timestamp, members: Option<u32>) -> Result
     })?;
     let provenance =
         crate::provenance::Provenance::new(&checked.verification, &checked.batches, Some(as_of));
-    if !provenance.announce(false, false)? {
+    if !provenance.announce(None, false)? {
         anyhow::bail!("no plan was fitted to {db}: its chain is broken");
     }
     let live: Vec<&events::Event> = owned.iter().collect();

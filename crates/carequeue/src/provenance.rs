@@ -36,8 +36,7 @@ pub(crate) struct Provenance {
     /// When the latest of those was recorded.
     pub(crate) latest_recorded_at: Option<String>,
     /// Whether any counted batch was written by `carequeue demo` (simulated
-    /// events, whose harm is illustrative).
-    #[serde(skip)]
+    /// events, whose harm is illustrative only).
     pub(crate) simulated: bool,
 }
 
@@ -94,8 +93,13 @@ impl Provenance {
     /// error) and batches left out by the as-of moment (a warning). Returns
     /// whether the output may be written: always for `structured` formats
     /// (which mark the break), otherwise only when the chain verified or
-    /// `allow_broken` was given.
-    pub(crate) fn announce(&self, allow_broken: bool, structured: bool) -> io::Result<bool> {
+    /// `allow_broken` is `Some(true)`; `None` for a command without
+    /// `--allow-broken-chain`.
+    pub(crate) fn announce(
+        &self,
+        allow_broken: Option<bool>,
+        structured: bool,
+    ) -> io::Result<bool> {
         let mut err = io::stderr().lock();
         if self.batches_after_as_of > 0 {
             let one = self.batches_after_as_of == 1;
@@ -116,8 +120,8 @@ impl Provenance {
             "error: the ledger's chain is broken ({broken}): what it holds may have been \
              changed, so no figure from it can be trusted; run `carequeue verify`"
         )?;
-        let write = structured || allow_broken;
-        if !write {
+        let write = structured || allow_broken == Some(true);
+        if !write && allow_broken.is_some() {
             writeln!(
                 err,
                 "nothing was written; --allow-broken-chain writes the output all the same, \
@@ -130,8 +134,15 @@ impl Provenance {
     /// The first line of a CSV written from a broken chain (with
     /// `--allow-broken-chain`), or `None` when the chain verified.
     pub(crate) fn csv_comment(&self) -> Option<String> {
+        // The break quotes stored values, which whoever changed them chose:
+        // the line keeps no character that would start another cell, a
+        // quoted field or a line, so it stays one cell starting with `#`.
         self.broken().map(|broken| {
-            format!("# CHAIN BROKEN: {} (carequeue verify)", broken.replace(['\n', '\r'], " "))
+            let safe: String = broken
+                .chars()
+                .map(|c| if c.is_control() || matches!(c, ',' | ';' | '"') { ' ' } else { c })
+                .collect();
+            format!("# CHAIN BROKEN: {safe} (carequeue verify)")
         })
     }
 
@@ -166,5 +177,28 @@ impl Provenance {
     /// was written.
     pub(crate) fn outcome(&self) -> Outcome {
         if self.broken().is_some() { Outcome::Failure } else { Outcome::Success }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ledger::{Break, Verification};
+
+    use super::Provenance;
+
+    /// The break quotes stored values a tamperer chose: its CSV line stays
+    /// one cell that starts with `#`.
+    #[test]
+    fn a_broken_chains_csv_line_is_one_safe_cell() {
+        let broken = Verification::Broken(Break {
+            seq: Some(7),
+            event_id: Some("e7".to_owned()),
+            reason: "column body is \"x\",=HYPERLINK(\"http://x\");\n@SUM(1)\r".to_owned(),
+        });
+        let provenance = Provenance::new(&broken, &[], None);
+        let line = provenance.csv_comment().unwrap();
+        assert!(line.starts_with("# CHAIN BROKEN: "), "{line}");
+        // No separator, quote or line break: one cell, whatever reads it.
+        assert!(!line.contains([',', ';', '"', '\n', '\r']), "{line}");
     }
 }

@@ -20,7 +20,7 @@ pub(crate) fn run(args: &ReportArgs) -> Result<Outcome> {
     // JSON and HTML carry a break in their integrity sections; the flat
     // formats are written from a broken chain only when asked.
     let structured = matches!(args.format, ReportFormat::Json | ReportFormat::Html);
-    if !provenance.announce(args.chain.allow_broken_chain, structured)? {
+    if !provenance.announce(Some(args.chain.allow_broken_chain), structured)? {
         return Ok(Outcome::Failure);
     }
     let mut out: Box<dyn Write> = match &args.out {
@@ -55,7 +55,6 @@ fn columns(row: &Row) -> Vec<(&'static str, String)> {
     vec![
         ("standard", row.standard.clone()),
         ("requests", row.requests.to_string()),
-        ("unjudged", row.unjudged.to_string()),
         ("met", row.met.to_string()),
         ("missed", row.missed.to_string()),
         ("open_within", row.open_within.to_string()),
@@ -67,7 +66,6 @@ fn columns(row: &Row) -> Vec<(&'static str, String)> {
         ("wait_p90_days", number(row.wait_p90_days, 1)),
         ("wait_p50_business_days", number(row.wait_p50_business_days, 0)),
         ("wait_p90_business_days", number(row.wait_p90_business_days, 0)),
-        ("business_days_unmeasured", row.business_days_unmeasured.to_string()),
         ("attended_p50_days", number(row.attended_p50_days, 1)),
         ("attended_p90_days", number(row.attended_p90_days, 1)),
         ("extensions", row.extensions.to_string()),
@@ -75,6 +73,9 @@ fn columns(row: &Row) -> Vec<(&'static str, String)> {
         ("out_of_network", row.out_of_network.to_string()),
         ("group_for_individual", row.group_for_individual.to_string()),
         ("harm_while_waiting", row.harm_while_waiting.to_string()),
+        // Added later: at the end, so that columns read by position stay.
+        ("unjudged", row.unjudged.to_string()),
+        ("business_days_unmeasured", row.business_days_unmeasured.to_string()),
     ]
 }
 
@@ -108,6 +109,13 @@ pub(crate) fn write_table(
         ledger::format_recorded_at(report.as_of)
     )?;
     writeln!(out, "{}", provenance.summary())?;
+    if provenance.simulated {
+        writeln!(
+            out,
+            "simulated data (carequeue demo): it describes no real plan, and harm while waiting \
+             is illustrative only"
+        )?;
+    }
     write_rows(out, report)?;
     writeln!(out)?;
     writeln!(out, "integrity checks:")?;

@@ -217,7 +217,7 @@ pub(crate) fn run(args: &VerdictsArgs) -> Result<Outcome> {
         .unwrap_or_else(|| Ok(Vec::new()))?;
 
     let provenance = &split.provenance;
-    if !provenance.announce(args.chain.allow_broken_chain, format == VerdictsFormat::Json)? {
+    if !provenance.announce(Some(args.chain.allow_broken_chain), format == VerdictsFormat::Json)? {
         return Ok(Outcome::Failure);
     }
     let stdout = io::stdout().lock();

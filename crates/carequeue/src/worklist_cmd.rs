@@ -45,7 +45,7 @@ pub(crate) fn run(args: &WorklistArgs) -> Result<Outcome> {
         .unwrap_or_default();
     metrics::sort_worklist(&mut items, &rule_set);
     let provenance = &split.provenance;
-    if !provenance.announce(args.chain.allow_broken_chain, false)? {
+    if !provenance.announce(Some(args.chain.allow_broken_chain), false)? {
         return Ok(Outcome::Failure);
     }
     let mut out = BufWriter::new(io::stdout().lock());

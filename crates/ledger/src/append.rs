@@ -134,12 +134,14 @@ pub const CLOCK_TOLERANCE: SignedDuration = SignedDuration::from_secs(5);
 pub const FUTURE_TOLERANCE: SignedDuration = SignedDuration::from_secs(5 * 60);
 
 /// Where a batch's `recorded_at` comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub enum RecordedAt {
-    /// Now, as this host's clock reads it. A store with a clock of its own
-    /// (PostgreSQL's server) uses that instead, so that every host appending
-    /// to one ledger shares one clock.
-    Now(Timestamp),
+    /// Now, as this host's clock (the function given, which the ledger
+    /// calls once it holds the write lock: an append that waited behind
+    /// another is dated when it runs) reads it. A store with a clock of its
+    /// own (PostgreSQL's server) uses that instead, so that every host
+    /// appending to one ledger shares one clock.
+    Now(fn() -> Timestamp),
     /// This moment exactly: a replay of history (the demo's weekly batches,
     /// tests).
     At(Timestamp),
@@ -365,7 +367,10 @@ pub(crate) fn append<E>(
     let last_batch = tx.last_batch()?;
     let head = last_batch.as_ref().map_or_else(Head::genesis, BatchRow::head);
     let clock = match options.recorded_at {
-        RecordedAt::Now(host) => tx.clock()?.unwrap_or(host),
+        RecordedAt::Now(host) => match tx.clock()? {
+            Some(store) => store,
+            None => host(),
+        },
         RecordedAt::At(at) => at,
     };
     let mut moment = clock;

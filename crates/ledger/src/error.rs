@@ -71,13 +71,14 @@ impl fmt::Display for Error {
             Error::Callback(err) => write!(f, "{err}"),
             Error::ClockBehind { clock, last } => write!(
                 f,
-                "this clock reads {}, but the ledger's last batch was recorded at {}, {} s \
-                 later (more than the {} s allowed): recorded_at never goes backwards, and \
-                 stamping this batch with the later moment would date it in this clock's \
-                 future; correct the clock and ingest again",
+                "the clock dating this batch (this host's, or the PostgreSQL server's) reads {}, \
+                 but the ledger's last batch was recorded at {}, {:.3} s later (more than the \
+                 {} s allowed): recorded_at never goes backwards, and stamping this batch with \
+                 the later moment would date it in that clock's future; correct the clock and \
+                 ingest again",
                 crate::format_recorded_at(*clock),
                 crate::format_recorded_at(*last),
-                last.duration_since(*clock).as_secs(),
+                last.duration_since(*clock).as_secs_f64(),
                 crate::CLOCK_TOLERANCE.as_secs()
             ),
             Error::ReadOnly => write!(f, "the ledger was opened for reading, not for appending"),

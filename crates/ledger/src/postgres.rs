@@ -134,10 +134,13 @@ fn check_schema(client: &mut Client, url: &str) -> Result<(), Error> {
         return Err(Error::SchemaTooNew { found: current, known });
     }
     if current < known {
-        return Err(not_a_ledger(format!(
-            "its schema is at migration {current}, this carequeue's at {known}; `carequeue \
-             ingest` brings it up to date"
-        )));
+        return Err(Error::Location {
+            location: crate::redact(url),
+            reason: format!(
+                "the ledger's schema is at migration {current}, this carequeue's at {known}; \
+                 `carequeue ingest` brings it up to date"
+            ),
+        });
     }
     Ok(())
 }

@@ -107,11 +107,14 @@ fn check_schema(conn: &Connection, path: &Path) -> Result<(), Error> {
     match current {
         Some(found) if found > known => Err(Error::SchemaTooNew { found, known }),
         Some(found) if found == known => Ok(()),
-        found => Err(not_a_ledger(format!(
-            "its schema is at migration {}, this carequeue's at {known}; `carequeue ingest` \
-             brings it up to date",
-            found.unwrap_or(0)
-        ))),
+        found => Err(Error::Location {
+            location: path.display().to_string(),
+            reason: format!(
+                "the ledger's schema is at migration {}, this carequeue's at {known}; \
+                 `carequeue ingest` brings it up to date",
+                found.unwrap_or(0)
+            ),
+        }),
     }
 }
 

@@ -68,6 +68,11 @@ impl<'a> FromIterator<&'a str> for EventIds {
     }
 }
 
+/// An event whose `occurred_at` or `entered_at` is later than this after
+/// its `recorded_at` was recorded before it happened (the ledger's
+/// `FUTURE_TOLERANCE`, which refuses such events at ingest).
+pub(crate) const FUTURE_SECONDS: i64 = 5 * 60;
+
 /// Entry later than this after the event is late (request openings).
 pub(crate) const LATE_OPENING_SECONDS: i64 = 24 * 3600;
 /// Entry later than this after the event is late (other events).
@@ -91,6 +96,7 @@ pub(crate) type LateExtensions = Vec<String>;
 #[derive(Debug, Default)]
 pub(crate) struct Checks {
     pub(crate) late: EventIds,
+    pub(crate) before_occurring: EventIds,
     pub(crate) past_time: EventIds,
     pub(crate) never_published: EventIds,
     pub(crate) already_taken: EventIds,
@@ -199,7 +205,8 @@ pub(crate) fn findings(
     unjudged: Vec<String>,
     chain: Option<&str>,
 ) -> Vec<Finding> {
-    let Checks { late, past_time, never_published, already_taken, voided } = checks;
+    let Checks { late, before_occurring, past_time, never_published, already_taken, voided } =
+        checks;
     let in_order = |mut found: Vec<(Timestamp, String)>| {
         found.sort();
         found.iter().map(|(_, id)| id.as_str()).collect::<EventIds>()
@@ -212,6 +219,11 @@ pub(crate) fn findings(
             check: "late_entry",
             description: "events entered (entered_at, or recorded_at when the source gives none) more than 1 day after they occurred for request.opened, 3 days for other events",
             events: late,
+        },
+        Finding {
+            check: "recorded_before_occurring",
+            description: "events whose occurred_at or entered_at lies more than 5 minutes after the moment the ledger recorded them: they had not happened yet (ingest refuses them; an older ledger may hold some), and they change verdicts as of moments before they happened",
+            events: before_occurring,
         },
         Finding {
             check: "offer_for_past_time",

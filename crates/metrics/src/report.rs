@@ -333,8 +333,7 @@ pub(crate) fn compliance(
     let mut late_extensions = Vec::new();
     let mut unjudged = Vec::new();
     let prior = |id: &str| shared.appointment_at(id);
-    let standard_idx =
-        |id: &str| rule_set.standards.iter().position(|s| s.id == id).unwrap_or_default();
+    let standard_idx = |id: &str| rule_set.standards.iter().position(|s| s.id == id);
     for history in assemble_with(events.iter().copied(), &prior) {
         let clinic_id = history.request.clinic.as_str();
         let clinic = shared.clinic(clinic_id);
@@ -359,9 +358,11 @@ pub(crate) fn compliance(
         let keys: Vec<Vec<String>> =
             groupings.iter().map(|by| by.iter().map(key).collect()).collect();
         for problem in &problems {
-            let standard = standard_idx(&problem.standard);
-            for (groups, keys) in groups.iter_mut().zip(&keys) {
-                groups.entry((keys.clone(), standard)).or_default().unjudged += 1;
+            // A problem always names a standard of the rule set judged.
+            if let Some(standard) = standard_idx(&problem.standard) {
+                for (groups, keys) in groups.iter_mut().zip(&keys) {
+                    groups.entry((keys.clone(), standard)).or_default().unjudged += 1;
+                }
             }
             unjudged.push(format!(
                 "{} ({}: {})",

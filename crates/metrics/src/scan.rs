@@ -212,6 +212,10 @@ impl Scan {
         if (entered - at).as_secs() > limit {
             self.checks.late.push(event.event_id.as_str());
         }
+        let latest = at.max(entered);
+        if (latest - recorded_at).as_secs() > integrity::FUTURE_SECONDS {
+            self.checks.before_occurring.push(event.event_id.as_str());
+        }
         match &event.body {
             Body::ClinicRegistered(c) => {
                 let idx = self.clinic(c.clinic.as_str());

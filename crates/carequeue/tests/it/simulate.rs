@@ -123,6 +123,22 @@ fn the_demo_builds_a_ledger_that_verifies_and_a_report() {
     assert!(out.contains("ledger_chain                    0"), "{out}");
     let html = std::fs::read_to_string(dir.path().join("carequeue-demo.html")).unwrap();
     assert!(html.contains("<svg"), "the report has charts");
+    // Simulated harm is labelled illustrative wherever the report shows it.
+    assert!(html.contains("<strong>Simulated data.</strong>"), "no simulated-data note");
+    for shown in ["<th>harm while waiting", "<h2>Group care substituted, and harm while waiting"] {
+        let at = html.find(shown).unwrap_or_else(|| panic!("{shown} is not in the report"));
+        assert!(html[at..at + 120].contains("illustrative"), "{shown} is not labelled");
+    }
+    assert!(html.contains("harm events while waiting (illustrative)"), "the chart's legend");
+    assert!(out.contains("harm while waiting is illustrative only"), "{out}");
+    // The same ledger's report says so too, in JSON.
+    let json = std::process::Command::new(crate::support::BIN)
+        .args(["report", "--db", "carequeue-demo.db", "--rules", "ca-dmhc", "--format", "json"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(json["ledger"]["simulated"], true);
     let verified = run(dir.path(), &["verify", "--db", "carequeue-demo.db"]);
     assert!(verified.starts_with("exit 0\nledger carequeue-demo.db verifies"), "{verified}");
     // Stored a batch a week: the ledger can be read as of mid-year.

@@ -29,10 +29,14 @@ pub(crate) fn run(dir: &Path, args: &[&str]) -> String {
     normalize(&text, dir)
 }
 
-/// The moment in `word` (RFC 3339, perhaps with punctuation around it)
-/// if it lies within an hour of now: a `recorded_at` the test's ingest gave.
+/// The `recorded_at` in `word` (`YYYY-MM-DDTHH:MM:SS.ffffffZ`, perhaps with
+/// punctuation around it) if it lies within an hour of now: one that the
+/// test's ingest gave.
 fn recorded_now(word: &str) -> Option<&str> {
     let at = word.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    if at.len() != 27 || !at.ends_with('Z') {
+        return None;
+    }
     let moment: jiff::Timestamp = at.parse().ok()?;
     let hour = jiff::SignedDuration::from_hours(1);
     ((jiff::Timestamp::now() - moment).as_secs().abs() < hour.as_secs()).then_some(at)

@@ -136,7 +136,7 @@ fn postgres_dates_a_batch_by_the_servers_clock_not_the_hosts() {
     for db in backends().into_iter().filter(|db| db.kind() == "postgres") {
         let ledger = Ledger::create(db.location()).unwrap();
         // A host whose clock is years behind.
-        let host = "2001-01-01T00:00:00Z".parse::<Timestamp>().unwrap();
+        let host = || "2001-01-01T00:00:00Z".parse::<Timestamp>().unwrap();
         append(&ledger, CLINIC, RecordedAt::Now(host)).unwrap();
         let recorded =
             ledger::parse_recorded_at(&ledger.batches().unwrap()[0].recorded_at).unwrap();
@@ -154,9 +154,33 @@ fn postgres_dates_a_batch_by_the_servers_clock_not_the_hosts() {
 fn sqlite_dates_a_batch_by_the_hosts_clock() {
     let db = crate::support::sqlite();
     let ledger = Ledger::create(db.location()).unwrap();
-    let host = "2025-06-01T00:00:00Z".parse::<Timestamp>().unwrap();
+    let host = || "2025-06-01T00:00:00Z".parse::<Timestamp>().unwrap();
     append(&ledger, CLINIC, RecordedAt::Now(host)).unwrap();
-    assert_eq!(ledger.batches().unwrap()[0].recorded_at, ledger::format_recorded_at(host));
+    assert_eq!(ledger.batches().unwrap()[0].recorded_at, ledger::format_recorded_at(host()));
+}
+
+#[test]
+fn an_append_that_waited_for_the_lock_is_dated_when_it_runs() {
+    let db = crate::support::sqlite();
+    let ledger = Ledger::create(db.location()).unwrap();
+    append(&ledger, CLINIC, RecordedAt::Now(Timestamp::now)).unwrap();
+    // A second writer, opened before another process takes the write lock
+    // and holds it for a while.
+    let second = Ledger::create(db.location()).unwrap();
+    let holder = rusqlite::Connection::open(db.location()).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let waiting =
+        std::thread::spawn(move || append(&second, CLINIC, RecordedAt::Now(Timestamp::now)));
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let released = Timestamp::now();
+    holder.execute_batch("COMMIT").unwrap();
+    let out = waiting.join().unwrap().unwrap();
+    assert!(out.starts_with("stored"), "{out}");
+    let recorded = ledger::parse_recorded_at(&ledger.batches().unwrap()[1].recorded_at).unwrap();
+    assert!(
+        recorded >= released,
+        "recorded at {recorded}, before the lock was released at {released}"
+    );
 }
 
 #[test]
