@@ -46,9 +46,9 @@ pub(crate) fn run(args: &EventsArgs) -> Result<Outcome> {
     file.rewind()?;
     let mut stdout = io::stdout().lock();
     if args.format == EventsFormat::Csv
-        && let Some(comment) = provenance.csv_comment()
+        && let Some(note) = provenance.broken_note()
     {
-        writeln!(stdout, "{comment}")?;
+        writeln!(stdout, "# {note}")?;
     }
     io::copy(&mut file, &mut stdout).context("write events")?;
     stdout.flush().context("write events")?;

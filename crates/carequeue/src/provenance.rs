@@ -131,9 +131,10 @@ impl Provenance {
         Ok(write)
     }
 
-    /// The first line of a CSV written from a broken chain (with
-    /// `--allow-broken-chain`), or `None` when the chain verified.
-    pub(crate) fn csv_comment(&self) -> Option<String> {
+    /// The note that a CSV or table written from a broken chain (with
+    /// `--allow-broken-chain`) starts with, after `# `; `None` when the
+    /// chain verified.
+    pub(crate) fn broken_note(&self) -> Option<String> {
         // The break quotes stored values, which whoever changed them chose:
         // the line keeps no character that would start another cell, a
         // quoted field or a line, so it stays one cell starting with `#`.
@@ -142,7 +143,7 @@ impl Provenance {
                 .chars()
                 .map(|c| if c.is_control() || matches!(c, ',' | ';' | '"') { ' ' } else { c })
                 .collect();
-            format!("# CHAIN BROKEN: {safe} (carequeue verify)")
+            format!("CHAIN BROKEN: {safe} (carequeue verify)")
         })
     }
 
@@ -196,8 +197,8 @@ mod tests {
             reason: "column body is \"x\",=HYPERLINK(\"http://x\");\n@SUM(1)\r".to_owned(),
         });
         let provenance = Provenance::new(&broken, &[], None);
-        let line = provenance.csv_comment().unwrap();
-        assert!(line.starts_with("# CHAIN BROKEN: "), "{line}");
+        let line = provenance.broken_note().unwrap();
+        assert!(line.starts_with("CHAIN BROKEN: "), "{line}");
         // No separator, quote or line break: one cell, whatever reads it.
         assert!(!line.contains([',', ';', '"', '\n', '\r']), "{line}");
     }

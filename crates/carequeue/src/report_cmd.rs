@@ -31,8 +31,8 @@ pub(crate) fn run(args: &ReportArgs) -> Result<Outcome> {
     };
     match args.format {
         ReportFormat::Table => {
-            if let Some(comment) = provenance.csv_comment() {
-                writeln!(out, "{comment}")?;
+            if let Some(note) = provenance.broken_note() {
+                writeln!(out, "# {note}")?;
             }
             write_table(&mut out, &report, &provenance)?
         }
@@ -83,9 +83,8 @@ fn write_csv(out: &mut dyn Write, report: &Report, provenance: &Provenance) -> i
     let mut header: Vec<&str> = report.by.iter().map(|g| g.as_str()).collect();
     let blank = Row { keys: Vec::new(), ..empty_row() };
     header.extend(columns(&blank).iter().map(|(h, _)| *h));
-    let comment = provenance.csv_comment();
-    let comment = comment.as_deref().map(|c| c.trim_start_matches("# "));
-    let mut table = formats::TableWriter::new(out, comment, header)?;
+    let note = provenance.broken_note();
+    let mut table = formats::TableWriter::new(out, note.as_deref(), header)?;
     for row in &report.rows {
         let mut cells: Vec<String> = row.keys.clone();
         cells.extend(columns(row).into_iter().map(|(_, v)| v));

@@ -224,9 +224,8 @@ pub(crate) fn run(args: &VerdictsArgs) -> Result<Outcome> {
     let mut out = BufWriter::with_capacity(1 << 16, stdout);
     match format {
         VerdictsFormat::Csv => {
-            let comment = provenance.csv_comment();
-            let comment = comment.as_deref().map(|c| c.trim_start_matches("# "));
-            formats::TableWriter::new(&mut out, comment, CSV_HEADER)?.finish()?;
+            let note = provenance.broken_note();
+            formats::TableWriter::new(&mut out, note.as_deref(), CSV_HEADER)?.finish()?;
         }
         VerdictsFormat::Json => write!(
             out,

@@ -50,10 +50,10 @@ pub(crate) fn run(args: &WorklistArgs) -> Result<Outcome> {
     }
     let mut out = BufWriter::new(io::stdout().lock());
     if args.csv {
-        let comment = provenance.csv_comment();
+        let note = provenance.broken_note();
         let mut table = formats::TableWriter::new(
             &mut out,
-            comment.as_deref().map(|c| c.trim_start_matches("# ")),
+            note.as_deref(),
             [
                 "request_id",
                 "clinic",
@@ -85,8 +85,8 @@ pub(crate) fn run(args: &WorklistArgs) -> Result<Outcome> {
         }
         table.finish()?;
     } else {
-        if let Some(comment) = provenance.csv_comment() {
-            writeln!(out, "{comment}")?;
+        if let Some(note) = provenance.broken_note() {
+            writeln!(out, "# {note}")?;
         }
         let unjudged = items.iter().filter(|i| i.outcome.is_none()).count();
         writeln!(
