@@ -4,8 +4,9 @@
 //! cargo bench -p carequeue --bench ingest -- [--events N] [--postgres URL|none]
 //! ```
 //!
-//! Generates N synthetic events (default 5,000,000; a fixed seed, so every
-//! run reads the same file) as NDJSON, then measures in one run:
+//! Generates N synthetic events (default 5,000,000; a fixed seed, and dates
+//! that end before today, so every run of a day reads the same file) as
+//! NDJSON, then measures in one run:
 //!
 //! - `carequeue ingest` into a fresh SQLite ledger (the release binary, as a
 //!   user runs it: reading, checking, canonical encoding, reference checks,
@@ -64,7 +65,7 @@ fn parse_args() -> Args {
 /// Writes `n` events of a synthetic plan: clinics, clinicians, slots, and
 /// requests that are opened, sometimes re-triaged, offered (sometimes
 /// declined and offered again), booked, attended or missed, and closed.
-fn generate(path: &Path, n: usize) {
+fn generate(path: &Path, n: usize, start: jiff::Timestamp) {
     let mut rng = ChaCha8Rng::seed_from_u64(2026);
     let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(path).unwrap());
     let mut written = 0;
@@ -75,10 +76,13 @@ fn generate(path: &Path, n: usize) {
         line.clear();
         *written += 1;
     };
+    let offset = jiff::tz::Offset::from_hours(-8).unwrap();
+    // Clinics and clinicians are registered as the plan starts.
+    let registered = events::Instant::new(start, offset).to_string();
     for clinic in 0..50 {
         let _ = write!(
             line,
-            r#"{{"event_id":"c{clinic}","type":"clinic.registered","occurred_at":"2024-01-01T08:00:00-08:00","clinic":"c{clinic}","time_zone":"America/Los_Angeles","network":"n{}","name":"Clinic {clinic}"}}"#,
+            r#"{{"event_id":"c{clinic}","type":"clinic.registered","occurred_at":"{registered}","clinic":"c{clinic}","time_zone":"America/Los_Angeles","network":"n{}","name":"Clinic {clinic}"}}"#,
             clinic % 5
         );
         emit(&mut line, &mut written);
@@ -87,7 +91,7 @@ fn generate(path: &Path, n: usize) {
     for clinician in 0..500 {
         let _ = write!(
             line,
-            r#"{{"event_id":"d{clinician}","type":"clinician.registered","occurred_at":"2024-01-01T08:00:00-08:00","clinician_id":"d{clinician}","clinic":"c{}","provider_type":"{}","fte":0.8}}"#,
+            r#"{{"event_id":"d{clinician}","type":"clinician.registered","occurred_at":"{registered}","clinician_id":"d{clinician}","clinic":"c{}","provider_type":"{}","fte":0.8}}"#,
             clinician % 50,
             types[clinician % 4]
         );
@@ -95,15 +99,6 @@ fn generate(path: &Path, n: usize) {
     }
     let mut request = 0u64;
     let mut minute = 0u64;
-    let offset = jiff::tz::Offset::from_hours(-8).unwrap();
-    // Ingest refuses events that have not happened yet: the plan ends before
-    // today. A request takes at least three events and moves the clock on
-    // at most 3 minutes, and its last event comes at most 5 days and an hour
-    // after it, so starting n minutes and 10 days before today's midnight
-    // keeps every event in the past (whole days, so that every run's events
-    // are written alike).
-    let today = jiff::Timestamp::now().as_second().div_euclid(86_400) * 86_400;
-    let start = jiff::Timestamp::from_second(today - (n as i64 + 10 * 1440) * 60).unwrap();
     let stamp = |minute: u64| {
         let moment = start + jiff::SignedDuration::from_mins(minute as i64);
         events::Instant::new(moment, offset).to_string()
@@ -188,11 +183,20 @@ fn generate(path: &Path, n: usize) {
 
 /// A file of at least `n` events (a request's events are never split).
 fn data(dir: &Path, n: usize) -> PathBuf {
-    let path = dir.join(format!("bench-v1-{n}.ndjson"));
+    // Ingest refuses events that have not happened yet: the plan ends before
+    // today. A request takes at least four events and moves the clock on at
+    // most 3 minutes, and its last event comes at most 5 days and an hour
+    // after it, so starting n minutes and 10 days before today's midnight
+    // keeps every event in the past. The start is a whole day, and names
+    // the file.
+    let today = jiff::Timestamp::now().as_second().div_euclid(86_400) * 86_400;
+    let start = jiff::Timestamp::from_second(today - (n as i64 + 10 * 1440) * 60).unwrap();
+    let day = start.strftime("%Y%m%d");
+    let path = dir.join(format!("bench-v2-{n}-{day}.ndjson"));
     if !path.exists() {
         let started = Instant::now();
         let tmp = path.with_extension("tmp");
-        generate(&tmp, n);
+        generate(&tmp, n, start);
         std::fs::rename(&tmp, &path).unwrap();
         println!("generated {} in {:.1} s", path.display(), started.elapsed().as_secs_f64());
     }

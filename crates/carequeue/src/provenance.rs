@@ -115,6 +115,10 @@ impl Provenance {
             )?;
         }
         let Some(broken) = self.broken() else { return Ok(true) };
+        // The break quotes stored values, which whoever changed them chose:
+        // no control character reaches the terminal.
+        let broken: String =
+            broken.chars().map(|c| if c.is_control() { '\u{fffd}' } else { c }).collect();
         writeln!(
             err,
             "error: the ledger's chain is broken ({broken}): what it holds may have been \
@@ -141,10 +145,29 @@ impl Provenance {
         self.broken().map(|broken| {
             let safe: String = broken
                 .chars()
-                .map(|c| if c.is_control() || matches!(c, ',' | ';' | '"') { ' ' } else { c })
+                .map(|c| {
+                    let unsafe_char =
+                        c.is_control() || matches!(c, ',' | ';' | '"' | '\u{2028}' | '\u{2029}');
+                    if unsafe_char { ' ' } else { c }
+                })
                 .collect();
             format!("CHAIN BROKEN: {safe} (carequeue verify)")
         })
+    }
+
+    /// The first line of a report's CSV or table, after `# `: the chain's
+    /// break, and that the data is simulated (its harm illustrative);
+    /// `None` when neither applies.
+    pub(crate) fn report_note(&self) -> Option<String> {
+        let simulated = self.simulated.then(|| {
+            "SIMULATED DATA (carequeue demo): it describes no real plan and harm_while_waiting \
+             is illustrative only"
+                .to_owned()
+        });
+        match (self.broken_note(), simulated) {
+            (Some(broken), Some(simulated)) => Some(format!("{broken}; {simulated}")),
+            (broken, simulated) => broken.or(simulated),
+        }
     }
 
     /// The batches counted and left out, and the chain's check, in words.

@@ -83,7 +83,7 @@ fn write_csv(out: &mut dyn Write, report: &Report, provenance: &Provenance) -> i
     let mut header: Vec<&str> = report.by.iter().map(|g| g.as_str()).collect();
     let blank = Row { keys: Vec::new(), ..empty_row() };
     header.extend(columns(&blank).iter().map(|(h, _)| *h));
-    let note = provenance.broken_note();
+    let note = provenance.report_note();
     let mut table = formats::TableWriter::new(out, note.as_deref(), header)?;
     for row in &report.rows {
         let mut cells: Vec<String> = row.keys.clone();

@@ -99,9 +99,10 @@ impl Ledger {
         Ok(Ledger { store, location: redact(location) })
     }
 
-    /// Opens an existing ledger at `location` for reading: it creates
-    /// nothing, changes nothing (no migration), takes no write lock, so it
-    /// never waits behind a running append. A path with no ledger, or a
+    /// Opens an existing ledger at `location` for reading: it creates no
+    /// ledger, changes nothing (no migration), takes no write lock, so it
+    /// never waits behind a running append. (SQLite in WAL mode may create
+    /// its `-wal` and `-shm` files beside an existing ledger.) A path with no ledger, or a
     /// database without carequeue's tables, is an [`Error::Location`]
     /// naming it; [`Ledger::append`] fails with [`Error::ReadOnly`].
     pub fn open(location: &str) -> Result<Ledger, Error> {

@@ -71,7 +71,7 @@ impl<'a> FromIterator<&'a str> for EventIds {
 /// An event whose `occurred_at` or `entered_at` is later than this after
 /// its `recorded_at` was recorded before it happened (the ledger's
 /// `FUTURE_TOLERANCE`, which refuses such events at ingest).
-pub(crate) const FUTURE_SECONDS: i64 = 5 * 60;
+pub(crate) const FUTURE: jiff::SignedDuration = jiff::SignedDuration::from_secs(5 * 60);
 
 /// Entry later than this after the event is late (request openings).
 pub(crate) const LATE_OPENING_SECONDS: i64 = 24 * 3600;

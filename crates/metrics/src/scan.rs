@@ -213,7 +213,7 @@ impl Scan {
             self.checks.late.push(event.event_id.as_str());
         }
         let latest = at.max(entered);
-        if (latest - recorded_at).as_secs() > integrity::FUTURE_SECONDS {
+        if latest.duration_since(recorded_at) > integrity::FUTURE {
             self.checks.before_occurring.push(event.event_id.as_str());
         }
         match &event.body {

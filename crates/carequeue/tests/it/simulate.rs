@@ -139,6 +139,14 @@ fn the_demo_builds_a_ledger_that_verifies_and_a_report() {
         .unwrap();
     let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(json["ledger"]["simulated"], true);
+    let csv = run(
+        dir.path(),
+        &["report", "--db", "carequeue-demo.db", "--rules", "ca-dmhc", "--format", "csv"],
+    );
+    assert!(
+        csv.starts_with("exit 0\n# SIMULATED DATA (carequeue demo): it describes no real plan and harm_while_waiting is illustrative only\n"),
+        "{csv}"
+    );
     let verified = run(dir.path(), &["verify", "--db", "carequeue-demo.db"]);
     assert!(verified.starts_with("exit 0\nledger carequeue-demo.db verifies"), "{verified}");
     // Stored a batch a week: the ledger can be read as of mid-year.
