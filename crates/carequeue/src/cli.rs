@@ -423,6 +423,15 @@ pub(crate) struct IngestArgs {
     /// them.
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub(crate) max_errors: usize,
+    /// Check each file against the ledger exactly as ingest would, and
+    /// store nothing (each file is checked against the ledger as it is, not
+    /// against the other files named).
+    #[arg(long)]
+    pub(crate) check: bool,
+    /// Record a file that holds no event (empty, or a CSV header alone) as
+    /// an empty batch instead of rejecting it.
+    #[arg(long)]
+    pub(crate) allow_empty: bool,
 }
 
 #[derive(Debug, Args)]

@@ -97,11 +97,8 @@ pub(crate) fn run(args: &DemoArgs) -> Result<Outcome> {
     let mut head = None;
     for batch in weeks {
         let last = batch.iter().map(|e| e.occurred_at.timestamp()).max().unwrap_or(run.start);
-        let options = AppendOptions {
-            source: crate::provenance::DEMO_SOURCE.to_owned(),
-            recorded_at: ledger::RecordedAt::At(last),
-            max_problems: 20,
-        };
+        let options =
+            AppendOptions::new(crate::provenance::DEMO_SOURCE, ledger::RecordedAt::At(last));
         let incoming = batch.iter().map(|event| {
             line += 1;
             Ok::<_, std::convert::Infallible>(Incoming::new(line, event.clone()))

@@ -20,18 +20,32 @@ const CHUNK: usize = 1024;
 struct Totals {
     n_files: u64,
     n_rejected_files: u64,
+    /// The rejected files' names, for the summary.
+    rejected: Vec<String>,
     n_new: u64,
     n_duplicate: u64,
     n_rejected: u64,
 }
 
 pub(crate) fn run(args: &IngestArgs) -> Result<Outcome> {
-    let ledger = Ledger::create(&args.db.db)?;
+    // `--check` stores nothing, not even a new ledger: files meant for one
+    // that does not exist yet are checked against an empty one, made apart.
+    let db = &args.db.db;
+    let is_url = db.starts_with("postgres://") || db.starts_with("postgresql://");
+    let scratch = if args.check && !is_url && !Path::new(db).exists() {
+        Some(tempfile::tempdir().context("cannot create a temporary folder for --check")?)
+    } else {
+        None
+    };
+    let ledger = match &scratch {
+        Some(dir) => Ledger::create(&dir.path().join("check.db").display().to_string())?,
+        None => Ledger::create(db)?,
+    };
     let started = Instant::now();
     let mut totals = Totals::default();
     for path in &args.files {
         totals.n_files += 1;
-        ingest_file(&ledger, path, args.max_errors, &mut totals)?;
+        ingest_file(&ledger, path, args, &mut totals)?;
     }
     let seconds = started.elapsed().as_secs_f64();
     let n_events = totals.n_new + totals.n_duplicate + totals.n_rejected;
@@ -46,20 +60,33 @@ pub(crate) fn run(args: &IngestArgs) -> Result<Outcome> {
         totals.n_duplicate,
         totals.n_rejected,
     )?;
-    writeln!(out, "ledger {} head {}", ledger.location(), ledger.head()?)?;
+    if scratch.is_none() {
+        writeln!(out, "ledger {} head {}", ledger.location(), ledger.head()?)?;
+    }
     if totals.n_rejected_files > 0 {
+        let n_accepted = totals.n_files - totals.n_rejected_files;
+        let others = match (n_accepted, args.check) {
+            (0, _) => String::new(),
+            (1, false) => "; the other file was stored".to_owned(),
+            (n, false) => format!("; the other {n} files were stored"),
+            (1, true) => "; the other file is valid".to_owned(),
+            (n, true) => format!("; the other {n} files are valid"),
+        };
         writeln!(
             io::stderr(),
-            "error: {} of {} files rejected; nothing of them was stored",
+            "error: {} of {} file{} rejected ({}), and nothing of {} was stored{others}",
             totals.n_rejected_files,
-            totals.n_files
+            totals.n_files,
+            if totals.n_files == 1 { "" } else { "s" },
+            totals.rejected.join(", "),
+            if totals.n_rejected_files == 1 { "it" } else { "them" },
         )?;
         return Ok(Outcome::Failure);
     }
     Ok(Outcome::Success)
 }
 
-fn ingest_file(ledger: &Ledger, path: &Path, max_errors: usize, totals: &mut Totals) -> Result<()> {
+fn ingest_file(ledger: &Ledger, path: &Path, args: &IngestArgs, totals: &mut Totals) -> Result<()> {
     let name = path.display().to_string();
     let (input, size): (Box<dyn Read + Send>, Option<u64>) = if name == "-" {
         (Box::new(io::stdin()), None)
@@ -72,6 +99,7 @@ fn ingest_file(ledger: &Ledger, path: &Path, max_errors: usize, totals: &mut Tot
             Err(err) => {
                 writeln!(io::stderr(), "rejected {name}: cannot open: {err}")?;
                 totals.n_rejected_files += 1;
+                totals.rejected.push(name);
                 return Ok(());
             }
         }
@@ -81,11 +109,11 @@ fn ingest_file(ledger: &Ledger, path: &Path, max_errors: usize, totals: &mut Tot
         Some(bar) => Box::new(bar.wrap_read(input)),
         None => input,
     };
-    let options = AppendOptions {
-        source: name.clone(),
-        recorded_at: ledger::RecordedAt::Now(jiff::Timestamp::now),
-        max_problems: max_errors,
-    };
+    let mut options =
+        AppendOptions::new(name.clone(), ledger::RecordedAt::Now(jiff::Timestamp::now));
+    options.max_problems = args.max_errors;
+    options.allow_empty = args.allow_empty;
+    options.dry_run = args.check;
     let appended = match formats::Reader::new(input, &name) {
         Err(err) => Appended::Rejected(ledger::Rejection {
             problems: vec![Problem::Source(err)],
@@ -109,26 +137,51 @@ fn ingest_file(ledger: &Ledger, path: &Path, max_errors: usize, totals: &mut Tot
             } else {
                 format!("seq {}..={}", batch.first_seq, batch.last_seq)
             };
-            writeln!(
-                io::stdout(),
-                "stored {name}: {} events, {} new, {} duplicate (batch {}, {seqs})",
-                batch.n_read,
-                batch.n_new,
-                batch.n_duplicate,
-                batch.batch_id
-            )?;
+            if args.check {
+                writeln!(
+                    io::stdout(),
+                    "checked {name}: {} events, {} new, {} duplicate; valid, nothing stored \
+                     (--check)",
+                    batch.n_read,
+                    batch.n_new,
+                    batch.n_duplicate,
+                )?;
+            } else {
+                writeln!(
+                    io::stdout(),
+                    "stored {name}: {} events, {} new, {} duplicate (batch {}, {seqs})",
+                    batch.n_read,
+                    batch.n_new,
+                    batch.n_duplicate,
+                    batch.batch_id
+                )?;
+            }
         }
         Appended::Rejected(rejection) => {
             totals.n_rejected_files += 1;
-            let n_unreadable =
-                rejection.problems.iter().filter(|p| matches!(p, Problem::Source(_))).count()
-                    as u64;
+            totals.rejected.push(name.clone());
+            // A record may have several problems: count records, by line.
+            let mut unreadable: Vec<u64> = rejection
+                .problems
+                .iter()
+                .filter_map(|p| match p {
+                    Problem::Source(err) => Some(err.line),
+                    _ => None,
+                })
+                .collect();
+            unreadable.dedup();
+            let n_unreadable = unreadable.len() as u64;
             totals.n_rejected += rejection.n_read + n_unreadable;
             let mut err = io::stderr().lock();
-            writeln!(err, "rejected {name}: nothing stored")?;
+            writeln!(err, "rejected {name}: nothing of it stored")?;
             for problem in &rejection.problems {
                 match problem {
                     Problem::Source(source) => writeln!(err, "  {source}")?,
+                    Problem::NoEvents => writeln!(
+                        err,
+                        "  {name}: the file holds no event (it is empty, or a CSV header alone); \
+                         --allow-empty records it as an empty batch"
+                    )?,
                     Problem::Event(problem) => {
                         writeln!(err, "  {name}:{}: {problem}", problem.line)?
                     }

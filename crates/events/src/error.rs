@@ -38,6 +38,18 @@ pub enum Error {
         /// The value found, as written in the source (shortened if long).
         found: String,
     },
+    /// A value that is none of a field's allowed values, with the allowed
+    /// value it most likely meant, when one is close.
+    NotAllowedValue {
+        /// The field at fault.
+        field: Field,
+        /// The allowed values, in words.
+        expected: &'static str,
+        /// The value found, quoted (shortened if long).
+        found: String,
+        /// The closest allowed value, if one is close enough to suggest.
+        did_you_mean: Option<&'static str>,
+    },
 }
 
 impl Error {
@@ -47,7 +59,8 @@ impl Error {
             Error::Missing { field, .. }
             | Error::NotAllowed { field, .. }
             | Error::Reserved { field }
-            | Error::Invalid { field, .. } => *field,
+            | Error::Invalid { field, .. }
+            | Error::NotAllowedValue { field, .. } => *field,
         }
     }
 
@@ -55,6 +68,21 @@ impl Error {
     /// read, and is shown quoted.
     pub(crate) fn invalid(field: Field, expected: &'static str, found: &str) -> Error {
         Error::Invalid { field, expected, found: shorten(&format!("{found:?}")) }
+    }
+
+    /// A value that is none of `allowed`, with the closest one suggested.
+    pub(crate) fn not_allowed_value(
+        field: Field,
+        expected: &'static str,
+        found: &str,
+        allowed: &[&'static str],
+    ) -> Error {
+        Error::NotAllowedValue {
+            field,
+            expected,
+            found: shorten(&format!("{found:?}")),
+            did_you_mean: closest(found, allowed),
+        }
     }
 
     /// Like [`Error::invalid`], for a raw JSON value, shown as written.
@@ -98,8 +126,63 @@ impl fmt::Display for Error {
             Error::Invalid { field, expected, found } => {
                 write!(f, "field `{field}`: expected {expected}, found {found}")
             }
+            Error::NotAllowedValue { field, expected, found, did_you_mean } => {
+                write!(f, "field `{field}`: expected {expected}, found {found}")?;
+                match did_you_mean {
+                    Some(value) => write!(f, "; did you mean `{value}`?"),
+                    None => Ok(()),
+                }
+            }
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+/// The allowed value `found` most likely meant: the same letters and digits
+/// (`non-physician MH` for `non_physician_mh`), or within two edits of one
+/// allowed value, ignoring case; `None` when nothing is that close, or two
+/// values are equally close.
+fn closest(found: &str, allowed: &[&'static str]) -> Option<&'static str> {
+    let letters = |text: &str| -> String {
+        text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+    };
+    let found_letters = letters(found);
+    if found_letters.is_empty() || found.len() > 64 {
+        return None;
+    }
+    if let Some(value) = allowed.iter().find(|value| letters(value) == found_letters) {
+        return Some(value);
+    }
+    let found_lower = found.to_lowercase();
+    let mut best: Option<(usize, &'static str)> = None;
+    let mut tie = false;
+    for value in allowed {
+        let distance = edits(&found_lower, value);
+        match best {
+            Some((d, _)) if distance > d => {}
+            Some((d, _)) if distance == d => tie = true,
+            _ => {
+                best = Some((distance, value));
+                tie = false;
+            }
+        }
+    }
+    best.filter(|(distance, _)| *distance <= 2 && !tie).map(|(_, value)| value)
+}
+
+/// The Levenshtein distance between two short texts, by characters.
+fn edits(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(previous + 1).min(row[j] + 1);
+        }
+    }
+    row[b.len()]
+}

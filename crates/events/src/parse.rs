@@ -92,9 +92,16 @@ struct Fields<'r, 'a> {
     record: &'r RawRecord<'a>,
     event_type: Option<EventType>,
     used: u64,
+    /// Every problem found so far.
+    errors: Vec<Error>,
 }
 
 impl<'a> Fields<'_, 'a> {
+    /// The value, or `None` with the problem kept.
+    fn keep<T>(&mut self, result: Result<T, Error>) -> Option<T> {
+        result.map_err(|err| self.errors.push(err)).ok()
+    }
+
     fn raw(&mut self, field: Field) -> Option<Raw<'a>> {
         self.used |= 1 << field.index();
         self.record.get(field)
@@ -174,14 +181,16 @@ impl<'a> Fields<'_, 'a> {
         }
     }
 
-    /// Fails on the first present field that was not read.
-    fn finish(self) -> Result<(), Error> {
-        let event_type =
-            self.event_type.ok_or(Error::Missing { field: F::Type, event_type: None })?;
-        match self.record.present().find(|field| self.used & (1 << field.index()) == 0) {
-            Some(F::RecordedAt) => Err(Error::Reserved { field: F::RecordedAt }),
-            Some(field) => Err(Error::NotAllowed { field, event_type }),
-            None => Ok(()),
+    /// Keeps a problem for every present field that was not read.
+    fn finish(&mut self) {
+        let Some(event_type) = self.event_type else { return };
+        let unread: Vec<Field> =
+            self.record.present().filter(|field| self.used & (1 << field.index()) == 0).collect();
+        for field in unread {
+            self.errors.push(match field {
+                F::RecordedAt => Error::Reserved { field: F::RecordedAt },
+                field => Error::NotAllowed { field, event_type },
+            });
         }
     }
 }
@@ -216,18 +225,39 @@ impl Event {
     ///
     /// Fails on the first problem found: a missing or malformed field, or a
     /// field that the event's type does not have. `recorded_at` is never
-    /// accepted: carequeue assigns it.
+    /// accepted: carequeue assigns it. [`Event::parse_all`] gives every
+    /// problem of the record.
     pub fn parse(record: &RawRecord<'_>) -> Result<Event, Error> {
-        let mut fields = Fields { record, event_type: None, used: 0 };
-        let event_type = fields.required(F::Type, EventType::parse)?;
-        fields.event_type = Some(event_type);
-        let event_id = fields.required(F::EventId, EventId::parse)?;
-        let occurred_at = fields.required(F::OccurredAt, Instant::parse)?;
-        let entered_at = fields.optional(F::EnteredAt, Instant::parse)?;
-        let actor = fields.optional(F::Actor, ActorId::parse)?;
-        let body = parse_body(event_type, &mut fields)?;
-        fields.finish()?;
-        Ok(Event { event_id, occurred_at, entered_at, actor, body })
+        Event::parse_all(record).map_err(|mut errors| errors.swap_remove(0))
+    }
+
+    /// Checks a record against the vocabulary and builds the event, or
+    /// gives every problem of the record (at least one), in the order of
+    /// the type's fields, so that a row can be mended in one pass.
+    pub fn parse_all(record: &RawRecord<'_>) -> Result<Event, Vec<Error>> {
+        let mut f = Fields { record, event_type: None, used: 0, errors: Vec::new() };
+        let event_type = f.required(F::Type, EventType::parse);
+        let event_type = f.keep(event_type);
+        f.event_type = event_type;
+        let event_id = f.required(F::EventId, EventId::parse);
+        let occurred_at = f.required(F::OccurredAt, Instant::parse);
+        let entered_at = f.optional(F::EnteredAt, Instant::parse);
+        let actor = f.optional(F::Actor, ActorId::parse);
+        let (event_id, occurred_at, entered_at, actor) =
+            (f.keep(event_id), f.keep(occurred_at), f.keep(entered_at), f.keep(actor));
+        let body = event_type.and_then(|event_type| parse_body(event_type, &mut f));
+        f.finish();
+        match (event_id, occurred_at, entered_at, actor, body) {
+            (Some(event_id), Some(occurred_at), Some(entered_at), Some(actor), Some(body))
+                if f.errors.is_empty() =>
+            {
+                Ok(Event { event_id, occurred_at, entered_at, actor, body })
+            }
+            _ if f.errors.is_empty() => {
+                Err(vec![Error::Missing { field: F::Type, event_type: None }])
+            }
+            _ => Err(f.errors),
+        }
     }
 }
 
@@ -235,121 +265,222 @@ fn text(field: Field, value: &str) -> Result<Text, Error> {
     Text::parse(field, value)
 }
 
-fn parse_body(event_type: EventType, f: &mut Fields<'_, '_>) -> Result<Body, Error> {
-    Ok(match event_type {
-        EventType::ClinicRegistered => Body::ClinicRegistered(ClinicRegistered {
-            clinic: f.required(F::Clinic, ClinicId::parse)?,
-            time_zone: f.required(F::TimeZone, TimeZoneName::parse)?,
-            network: f.required(F::Network, NetworkId::parse)?,
-            name: f.optional(F::Name, text)?,
-        }),
-        EventType::ClinicianRegistered => Body::ClinicianRegistered(ClinicianRegistered {
-            clinician_id: f.required(F::ClinicianId, ClinicianId::parse)?,
-            clinic: f.required(F::Clinic, ClinicId::parse)?,
-            provider_type: f.required(F::ProviderType, ProviderType::parse)?,
-            fte: f.number(F::Fte, Fte::parse)?,
-            languages: f.list(F::Languages)?,
-        }),
+/// Keeps every field's result, so that all of a record's problems are
+/// found; returns `None` from the caller when any field failed, and
+/// otherwise binds each name to its value.
+macro_rules! take {
+    ($f:ident; $($name:ident),+ $(,)?) => {
+        $( let $name = $f.keep($name); )+
+        if !$f.errors.is_empty() {
+            return None;
+        }
+        $( let $name = $name?; )+
+    };
+}
+
+/// The body of an event of `event_type`; `None` when a field failed (the
+/// problems are in `f.errors`).
+fn parse_body(event_type: EventType, f: &mut Fields<'_, '_>) -> Option<Body> {
+    Some(match event_type {
+        EventType::ClinicRegistered => {
+            let clinic = f.required(F::Clinic, ClinicId::parse);
+            let time_zone = f.required(F::TimeZone, TimeZoneName::parse);
+            let network = f.required(F::Network, NetworkId::parse);
+            let name = f.optional(F::Name, text);
+            take!(f; clinic, time_zone, network, name);
+            Body::ClinicRegistered(ClinicRegistered { clinic, time_zone, network, name })
+        }
+        EventType::ClinicianRegistered => {
+            let clinician_id = f.required(F::ClinicianId, ClinicianId::parse);
+            let clinic = f.required(F::Clinic, ClinicId::parse);
+            let provider_type = f.required(F::ProviderType, ProviderType::parse);
+            let fte = f.number(F::Fte, Fte::parse);
+            let languages = f.list(F::Languages);
+            take!(f; clinician_id, clinic, provider_type, fte, languages);
+            Body::ClinicianRegistered(ClinicianRegistered {
+                clinician_id,
+                clinic,
+                provider_type,
+                fte,
+                languages,
+            })
+        }
         EventType::SlotPublished => {
-            let slot_id = f.required(F::SlotId, SlotId::parse)?;
-            let clinician_id = f.required(F::ClinicianId, ClinicianId::parse)?;
-            let clinic = f.required(F::Clinic, ClinicId::parse)?;
-            let start = f.required(F::Start, Instant::parse)?;
-            let end = f.required(F::End, Instant::parse)?;
+            let slot_id = f.required(F::SlotId, SlotId::parse);
+            let clinician_id = f.required(F::ClinicianId, ClinicianId::parse);
+            let clinic = f.required(F::Clinic, ClinicId::parse);
+            let start = f.required(F::Start, Instant::parse);
+            let end = f.required(F::End, Instant::parse);
+            let format = f.required(F::Format, Format::parse);
+            let capacity = f.number(F::Capacity, Capacity::parse);
+            let new_patients = f.flag(F::NewPatients, true);
+            take!(f; slot_id, clinician_id, clinic, start, end, format, capacity, new_patients);
+            let time = f.keep(SlotTime::new(start, end))?;
             Body::SlotPublished(SlotPublished {
                 slot_id,
                 clinician_id,
                 clinic,
-                time: SlotTime::new(start, end)?,
-                format: f.required(F::Format, Format::parse)?,
-                capacity: f.number(F::Capacity, Capacity::parse)?.unwrap_or(Capacity::ONE),
-                new_patients: f.flag(F::NewPatients, true)?,
+                time,
+                format,
+                capacity: capacity.unwrap_or(Capacity::ONE),
+                new_patients,
             })
         }
         EventType::SlotWithdrawn => {
-            Body::SlotWithdrawn(SlotWithdrawn { slot_id: f.required(F::SlotId, SlotId::parse)? })
+            let slot_id = f.required(F::SlotId, SlotId::parse);
+            take!(f; slot_id);
+            Body::SlotWithdrawn(SlotWithdrawn { slot_id })
         }
-        EventType::RequestOpened => Body::RequestOpened(RequestOpened {
-            request_id: f.required(F::RequestId, RequestId::parse)?,
-            patient_id: f.required(F::PatientId, PatientId::parse)?,
-            clinic: f.required(F::Clinic, ClinicId::parse)?,
-            urgency: f.required(F::Urgency, Urgency::parse)?,
-            provider_type: f.required(F::ProviderType, ProviderType::parse)?,
-            visit: f.required(F::Visit, Visit::parse)?,
-            prior_auth: f.flag(F::PriorAuth, false)?,
-            requested_format: f
-                .optional(F::RequestedFormat, RequestedFormat::parse)?
-                .unwrap_or(RequestedFormat::Any),
-            prior_appointment_id: f.optional(F::PriorAppointmentId, AppointmentId::parse)?,
-            prior_appointment_at: f.optional(F::PriorAppointmentAt, Instant::parse)?,
-            channel: f.optional(F::Channel, text)?,
-        }),
-        EventType::RequestTriaged => Body::RequestTriaged(RequestTriaged {
-            request_id: f.required(F::RequestId, RequestId::parse)?,
-            urgency: f.required(F::Urgency, Urgency::parse)?,
-        }),
-        EventType::OfferMade => Body::OfferMade(OfferMade {
-            request_id: f.required(F::RequestId, RequestId::parse)?,
-            offer_id: f.required(F::OfferId, OfferId::parse)?,
-            appointment_at: f.required(F::AppointmentAt, Instant::parse)?,
-            clinician_id: f.required(F::ClinicianId, ClinicianId::parse)?,
-            provider_type: f.required(F::ProviderType, ProviderType::parse)?,
-            format: f.required(F::Format, Format::parse)?,
-            modality: f.required(F::Modality, Modality::parse)?,
-            in_network: f.flag(F::InNetwork, true)?,
-            slot_id: f.optional(F::SlotId, SlotId::parse)?,
-        }),
-        EventType::OfferDeclined => Body::OfferDeclined(OfferDeclined {
-            request_id: f.required(F::RequestId, RequestId::parse)?,
-            offer_id: f.required(F::OfferId, OfferId::parse)?,
-            reason: f.required(F::Reason, DeclineReason::parse)?,
-        }),
-        EventType::AppointmentBooked => Body::AppointmentBooked(AppointmentBooked {
-            request_id: f.required(F::RequestId, RequestId::parse)?,
-            appointment_id: f.required(F::AppointmentId, AppointmentId::parse)?,
-            appointment_at: f.required(F::AppointmentAt, Instant::parse)?,
-            clinician_id: f.required(F::ClinicianId, ClinicianId::parse)?,
-            format: f.required(F::Format, Format::parse)?,
-            modality: f.required(F::Modality, Modality::parse)?,
-            offer_id: f.optional(F::OfferId, OfferId::parse)?,
-            slot_id: f.optional(F::SlotId, SlotId::parse)?,
-        }),
-        EventType::AppointmentCancelled => Body::AppointmentCancelled(AppointmentCancelled {
-            request_id: f.required(F::RequestId, RequestId::parse)?,
-            appointment_id: f.required(F::AppointmentId, AppointmentId::parse)?,
-            by: f.required(F::By, CancelledBy::parse)?,
-            reason: f.optional(F::Reason, text)?,
-        }),
-        EventType::AppointmentAttended => Body::AppointmentAttended(AppointmentAttended {
-            request_id: f.required(F::RequestId, RequestId::parse)?,
-            appointment_id: f.required(F::AppointmentId, AppointmentId::parse)?,
-        }),
-        EventType::AppointmentNoShow => Body::AppointmentNoShow(AppointmentNoShow {
-            request_id: f.required(F::RequestId, RequestId::parse)?,
-            appointment_id: f.required(F::AppointmentId, AppointmentId::parse)?,
-        }),
-        EventType::ExtensionDocumented => Body::ExtensionDocumented(ExtensionDocumented {
-            request_id: f.required(F::RequestId, RequestId::parse)?,
-            clinician_id: f.required(F::ClinicianId, ClinicianId::parse)?,
-            extended_to: f.required(F::ExtendedTo, Instant::parse)?,
-            reason: f.required(F::Reason, text)?,
-        }),
-        EventType::ReferralOutOfNetwork => Body::ReferralOutOfNetwork(ReferralOutOfNetwork {
-            request_id: f.required(F::RequestId, RequestId::parse)?,
-            provider: f.optional(F::Provider, text)?,
-            appointment_at: f.optional(F::AppointmentAt, Instant::parse)?,
-        }),
-        EventType::HarmReported => Body::HarmReported(HarmReported {
-            request_id: f.required(F::RequestId, RequestId::parse)?,
-            kind: f.required(F::Kind, HarmKind::parse)?,
-        }),
-        EventType::RequestClosed => Body::RequestClosed(RequestClosed {
-            request_id: f.required(F::RequestId, RequestId::parse)?,
-            reason: f.required(F::Reason, CloseReason::parse)?,
-        }),
-        EventType::EventVoided => Body::EventVoided(EventVoided {
-            voids: f.required(F::Voids, EventId::parse)?,
-            reason: f.required(F::Reason, text)?,
-        }),
+        EventType::RequestOpened => {
+            let request_id = f.required(F::RequestId, RequestId::parse);
+            let patient_id = f.required(F::PatientId, PatientId::parse);
+            let clinic = f.required(F::Clinic, ClinicId::parse);
+            let urgency = f.required(F::Urgency, Urgency::parse);
+            let provider_type = f.required(F::ProviderType, ProviderType::parse);
+            let visit = f.required(F::Visit, Visit::parse);
+            let prior_auth = f.flag(F::PriorAuth, false);
+            let requested_format = f.optional(F::RequestedFormat, RequestedFormat::parse);
+            let prior_appointment_id = f.optional(F::PriorAppointmentId, AppointmentId::parse);
+            let prior_appointment_at = f.optional(F::PriorAppointmentAt, Instant::parse);
+            let channel = f.optional(F::Channel, text);
+            take!(f; request_id, patient_id, clinic, urgency, provider_type, visit, prior_auth, requested_format, prior_appointment_id, prior_appointment_at, channel);
+            Body::RequestOpened(RequestOpened {
+                request_id,
+                patient_id,
+                clinic,
+                urgency,
+                provider_type,
+                visit,
+                prior_auth,
+                requested_format: requested_format.unwrap_or(RequestedFormat::Any),
+                prior_appointment_id,
+                prior_appointment_at,
+                channel,
+            })
+        }
+        EventType::RequestTriaged => {
+            let request_id = f.required(F::RequestId, RequestId::parse);
+            let urgency = f.required(F::Urgency, Urgency::parse);
+            take!(f; request_id, urgency);
+            Body::RequestTriaged(RequestTriaged { request_id, urgency })
+        }
+        EventType::OfferMade => {
+            let request_id = f.required(F::RequestId, RequestId::parse);
+            let offer_id = f.required(F::OfferId, OfferId::parse);
+            let appointment_at = f.required(F::AppointmentAt, Instant::parse);
+            let clinician_id = f.required(F::ClinicianId, ClinicianId::parse);
+            let provider_type = f.required(F::ProviderType, ProviderType::parse);
+            let format = f.required(F::Format, Format::parse);
+            let modality = f.required(F::Modality, Modality::parse);
+            let in_network = f.flag(F::InNetwork, true);
+            let slot_id = f.optional(F::SlotId, SlotId::parse);
+            take!(f; request_id, offer_id, appointment_at, clinician_id, provider_type, format, modality, in_network, slot_id);
+            Body::OfferMade(OfferMade {
+                request_id,
+                offer_id,
+                appointment_at,
+                clinician_id,
+                provider_type,
+                format,
+                modality,
+                in_network,
+                slot_id,
+            })
+        }
+        EventType::OfferDeclined => {
+            let request_id = f.required(F::RequestId, RequestId::parse);
+            let offer_id = f.required(F::OfferId, OfferId::parse);
+            let reason = f.required(F::Reason, DeclineReason::parse);
+            take!(f; request_id, offer_id, reason);
+            Body::OfferDeclined(OfferDeclined { request_id, offer_id, reason })
+        }
+        EventType::AppointmentBooked => {
+            let request_id = f.required(F::RequestId, RequestId::parse);
+            let appointment_id = f.required(F::AppointmentId, AppointmentId::parse);
+            let appointment_at = f.required(F::AppointmentAt, Instant::parse);
+            let clinician_id = f.required(F::ClinicianId, ClinicianId::parse);
+            let format = f.required(F::Format, Format::parse);
+            let modality = f.required(F::Modality, Modality::parse);
+            let offer_id = f.optional(F::OfferId, OfferId::parse);
+            let slot_id = f.optional(F::SlotId, SlotId::parse);
+            take!(f; request_id, appointment_id, appointment_at, clinician_id, format, modality, offer_id, slot_id);
+            Body::AppointmentBooked(AppointmentBooked {
+                request_id,
+                appointment_id,
+                appointment_at,
+                clinician_id,
+                format,
+                modality,
+                offer_id,
+                slot_id,
+            })
+        }
+        EventType::AppointmentCancelled => {
+            let request_id = f.required(F::RequestId, RequestId::parse);
+            let appointment_id = f.required(F::AppointmentId, AppointmentId::parse);
+            let by = f.required(F::By, CancelledBy::parse);
+            let reason = f.optional(F::Reason, text);
+            take!(f; request_id, appointment_id, by, reason);
+            Body::AppointmentCancelled(AppointmentCancelled {
+                request_id,
+                appointment_id,
+                by,
+                reason,
+            })
+        }
+        EventType::AppointmentAttended => {
+            let request_id = f.required(F::RequestId, RequestId::parse);
+            let appointment_id = f.required(F::AppointmentId, AppointmentId::parse);
+            take!(f; request_id, appointment_id);
+            Body::AppointmentAttended(AppointmentAttended { request_id, appointment_id })
+        }
+        EventType::AppointmentNoShow => {
+            let request_id = f.required(F::RequestId, RequestId::parse);
+            let appointment_id = f.required(F::AppointmentId, AppointmentId::parse);
+            take!(f; request_id, appointment_id);
+            Body::AppointmentNoShow(AppointmentNoShow { request_id, appointment_id })
+        }
+        EventType::ExtensionDocumented => {
+            let request_id = f.required(F::RequestId, RequestId::parse);
+            let clinician_id = f.required(F::ClinicianId, ClinicianId::parse);
+            let extended_to = f.required(F::ExtendedTo, Instant::parse);
+            let reason = f.required(F::Reason, text);
+            take!(f; request_id, clinician_id, extended_to, reason);
+            Body::ExtensionDocumented(ExtensionDocumented {
+                request_id,
+                clinician_id,
+                extended_to,
+                reason,
+            })
+        }
+        EventType::ReferralOutOfNetwork => {
+            let request_id = f.required(F::RequestId, RequestId::parse);
+            let provider = f.optional(F::Provider, text);
+            let appointment_at = f.optional(F::AppointmentAt, Instant::parse);
+            take!(f; request_id, provider, appointment_at);
+            Body::ReferralOutOfNetwork(ReferralOutOfNetwork {
+                request_id,
+                provider,
+                appointment_at,
+            })
+        }
+        EventType::HarmReported => {
+            let request_id = f.required(F::RequestId, RequestId::parse);
+            let kind = f.required(F::Kind, HarmKind::parse);
+            take!(f; request_id, kind);
+            Body::HarmReported(HarmReported { request_id, kind })
+        }
+        EventType::RequestClosed => {
+            let request_id = f.required(F::RequestId, RequestId::parse);
+            let reason = f.required(F::Reason, CloseReason::parse);
+            take!(f; request_id, reason);
+            Body::RequestClosed(RequestClosed { request_id, reason })
+        }
+        EventType::EventVoided => {
+            let voids = f.required(F::Voids, EventId::parse);
+            let reason = f.required(F::Reason, text);
+            take!(f; voids, reason);
+            Body::EventVoided(EventVoided { voids, reason })
+        }
     })
 }

@@ -26,12 +26,21 @@ macro_rules! enumeration {
                 }
             }
 
-            /// Parses the value as written in files; `field` names the field in
-            /// the error.
+            /// Parses the value as written in files, in any case (`Routine`
+            /// is `routine`, as spreadsheets write it); `field` names the
+            /// field in the error, which suggests the closest value.
             pub fn parse(field: Field, text: &str) -> Result<$name, Error> {
                 match text {
                     $($text => Ok($name::$variant),)*
-                    _ => Err(Error::invalid(field, $expected, text)),
+                    _ => $name::ALL
+                        .iter()
+                        .copied()
+                        .find(|value| value.as_str().eq_ignore_ascii_case(text))
+                        .ok_or_else(|| {
+                            let allowed: Vec<&'static str> =
+                                $name::ALL.iter().map(|value| value.as_str()).collect();
+                            Error::not_allowed_value(field, $expected, text, &allowed)
+                        }),
                 }
             }
         }
@@ -176,7 +185,7 @@ enumeration! {
 
 enumeration! {
     /// The type of an event.
-    EventType, "an event type such as request.opened (see design.md section 2)" {
+    EventType, "an event type such as request.opened (docs/events.md lists them)" {
         /// A clinic and its time zone.
         ClinicRegistered => "clinic.registered",
         /// A clinician at a clinic.

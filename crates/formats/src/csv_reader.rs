@@ -72,7 +72,19 @@ impl Header {
     /// fields every event needs (`event_id`, `type`, `occurred_at`) present.
     pub(crate) fn parse(record: &csv::ByteRecord) -> Result<Header, ErrorKind> {
         let mut columns = Vec::with_capacity(record.len());
-        for (idx, cell) in record.iter().enumerate() {
+        // Spreadsheets often write empty columns after the last one named:
+        // they are ignored (a row that puts a value there is an error).
+        let named = record.iter().rposition(|cell| !cell.is_empty()).map_or(0, |idx| idx + 1);
+        for (idx, cell) in record.iter().enumerate().take(named) {
+            if cell.is_empty() {
+                return Err(ErrorKind::Header {
+                    message: format!(
+                        "column {} has no name, between columns that do (docs/events.md \
+                         lists the fields)",
+                        idx + 1
+                    ),
+                });
+            }
             let name = std::str::from_utf8(cell).map_err(|_| ErrorKind::Header {
                 message: format!("column {} is not valid UTF-8", idx + 1),
             })?;
@@ -80,7 +92,7 @@ impl Header {
             let field = Field::from_name(name).ok_or_else(|| ErrorKind::Header {
                 message: format!(
                     "column {} is named {name:?}, which is no field of the vocabulary \
-                     (design.md section 2)",
+                     (docs/events.md lists the fields)",
                     idx + 1
                 ),
             })?;
@@ -115,6 +127,17 @@ impl Header {
         record: &mut RawRecord<'a>,
     ) -> Result<(), ErrorKind> {
         record.clear();
+        if let Some(idx) =
+            row.iter().enumerate().skip(self.columns.len()).find(|(_, cell)| !cell.is_empty())
+        {
+            return Err(ErrorKind::Syntax {
+                column: Some(idx.0 + 1),
+                message: format!(
+                    "a value under a column the header does not name (it names {})",
+                    self.columns.len()
+                ),
+            });
+        }
         for (field, cell) in self.columns.iter().zip(row.iter()) {
             if cell.is_empty() {
                 continue;

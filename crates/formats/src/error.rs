@@ -95,7 +95,7 @@ impl fmt::Display for ErrorKind {
             }
             ErrorKind::Syntax { column: None, message } => f.write_str(message),
             ErrorKind::UnknownField { name } => {
-                write!(f, "unknown field {name:?}; the fields are those of design.md section 2")
+                write!(f, "unknown field {name:?}; the fields are listed in docs/events.md")
             }
             ErrorKind::DuplicateField { field } => write!(f, "field `{field}` appears twice"),
             ErrorKind::Header { message } => write!(f, "CSV header: {message}"),

@@ -33,7 +33,9 @@ pub use crate::writer::{CsvWriter, TableWriter, write_ndjson, write_rows};
 /// to read back the canonical encodings it stores.
 pub fn event_from_json(line: &str) -> Result<events::Event, ErrorKind> {
     let mut record = events::RawRecord::default();
-    ndjson::parse_object(line, &mut record)?;
+    if let Some(unknown) = ndjson::parse_object(line, &mut record)?.into_iter().next() {
+        return Err(unknown);
+    }
     events::Event::parse(&record).map_err(ErrorKind::Event)
 }
 

@@ -61,15 +61,23 @@ fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
     haystack.iter().position(|&b| b == needle)
 }
 
-/// Parses one NDJSON line into `record`. The record borrows from `line`.
-pub(crate) fn parse_object<'a>(line: &'a str, record: &mut RawRecord<'a>) -> Result<(), ErrorKind> {
+/// Parses one NDJSON line into `record`, which borrows from `line`. Keys
+/// that are no field are left out of the record and returned, so that the
+/// record's other problems can be reported with them; a line that is no
+/// JSON object, or names a field twice, is an error.
+pub(crate) fn parse_object<'a>(
+    line: &'a str,
+    record: &mut RawRecord<'a>,
+) -> Result<Vec<ErrorKind>, ErrorKind> {
     record.clear();
     let problem = Cell::new(None);
+    let mut unknown = Vec::new();
     let mut de = serde_json::Deserializer::from_str(line);
-    let result =
-        RecordSeed { record, problem: &problem }.deserialize(&mut de).and_then(|()| de.end());
+    let result = RecordSeed { record, problem: &problem, unknown: &mut unknown }
+        .deserialize(&mut de)
+        .and_then(|()| de.end());
     match result {
-        Ok(()) => Ok(()),
+        Ok(()) => Ok(unknown),
         Err(err) => Err(problem.take().unwrap_or_else(|| syntax(&err))),
     }
 }
@@ -94,6 +102,8 @@ fn syntax(err: &serde_json::Error) -> ErrorKind {
 struct RecordSeed<'r, 'a> {
     record: &'r mut RawRecord<'a>,
     problem: &'r Cell<Option<ErrorKind>>,
+    /// Keys that are no field of the vocabulary.
+    unknown: &'r mut Vec<ErrorKind>,
 }
 
 impl<'de> DeserializeSeed<'de> for RecordSeed<'_, 'de> {
@@ -117,8 +127,8 @@ impl<'de> Visitor<'de> for RecordSeed<'_, 'de> {
             let field = match key {
                 Key::Known(field) => field,
                 Key::Unknown(name) => {
-                    self.problem.set(Some(ErrorKind::UnknownField { name }));
-                    return Err(de::Error::custom("unknown field"));
+                    self.unknown.push(ErrorKind::UnknownField { name });
+                    continue;
                 }
             };
             if value.get() == "null" {

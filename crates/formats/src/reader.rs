@@ -35,6 +35,9 @@ pub struct Reader<R: Read> {
     source_name: String,
     inner: Inner<R>,
     done: bool,
+    /// A record's further problems, given before the next record is read:
+    /// every problem of a row at once.
+    pending: std::collections::VecDeque<Error>,
 }
 
 enum Inner<R: Read> {
@@ -73,7 +76,9 @@ impl<R: Read> Reader<R> {
         let inner = match format {
             Format::Ndjson => Inner::Ndjson { input, buf: Vec::new(), line: 0 },
             Format::Csv => {
+                let delimiter = sniff_delimiter(input.buffer());
                 let csv = csv::ReaderBuilder::new()
+                    .delimiter(delimiter)
                     .has_headers(false)
                     .flexible(false)
                     .trim(csv::Trim::All)
@@ -81,7 +86,12 @@ impl<R: Read> Reader<R> {
                 Inner::Csv { input: Box::new(csv), header: None, row: csv::ByteRecord::new() }
             }
         };
-        Ok(Reader { source_name: source_name.to_owned(), inner, done: false })
+        Ok(Reader {
+            source_name: source_name.to_owned(),
+            inner,
+            done: false,
+            pending: Default::default(),
+        })
     }
 
     /// The detected format.
@@ -96,17 +106,17 @@ impl<R: Read> Reader<R> {
         Error { source_name: self.source_name.clone(), line, kind }
     }
 
-    fn next_event(&mut self) -> Option<Result<Located<Event>, (u64, ErrorKind)>> {
+    fn next_event(&mut self) -> Option<Result<Located<Event>, Problems>> {
         match &mut self.inner {
             Inner::Ndjson { input, buf, line } => loop {
                 let fits = match ndjson::read_line_limited(input, buf, MAX_LINE_BYTES) {
                     Ok(None) => return None,
                     Ok(Some(fits)) => fits,
-                    Err(err) => return Some(Err((*line + 1, ErrorKind::Io(err)))),
+                    Err(err) => return Some(Err((*line + 1, vec![ErrorKind::Io(err)]))),
                 };
                 *line += 1;
                 if !fits {
-                    return Some(Err((*line, ErrorKind::LineTooLong)));
+                    return Some(Err((*line, vec![ErrorKind::LineTooLong])));
                 }
                 if buf.iter().all(u8::is_ascii_whitespace) {
                     continue;
@@ -116,12 +126,20 @@ impl<R: Read> Reader<R> {
                     Ok(text) => text,
                     Err(err) => {
                         let column = err.valid_up_to() + 1;
-                        return Some(Err((*line, ErrorKind::InvalidUtf8 { column })));
+                        return Some(Err((*line, vec![ErrorKind::InvalidUtf8 { column }])));
                     }
                 };
                 let mut record = RawRecord::default();
                 let result = ndjson::parse_object(text, &mut record)
-                    .and_then(|()| Event::parse(&record).map_err(ErrorKind::Event));
+                    .map_err(|kind| vec![kind])
+                    .and_then(|mut unknown| match Event::parse_all(&record) {
+                        Ok(event) if unknown.is_empty() => Ok(event),
+                        Ok(_) => Err(unknown),
+                        Err(errors) => {
+                            unknown.extend(event_errors(errors));
+                            Err(unknown)
+                        }
+                    });
                 return Some(
                     result.map(|value| Located { line: *line, value }).map_err(|k| (*line, k)),
                 );
@@ -145,7 +163,7 @@ impl<R: Read> Reader<R> {
                                 }
                             }
                         };
-                        return Some(Err((line, kind)));
+                        return Some(Err((line, vec![kind])));
                     }
                 }
                 let line = row.position().map_or(0, |p| p.line());
@@ -155,7 +173,7 @@ impl<R: Read> Reader<R> {
                             *header = Some(parsed);
                             continue;
                         }
-                        Err(kind) => return Some(Err((line, kind))),
+                        Err(kind) => return Some(Err((line, vec![kind]))),
                     }
                 };
                 if row.iter().all(<[u8]>::is_empty) {
@@ -164,11 +182,20 @@ impl<R: Read> Reader<R> {
                 let mut record = RawRecord::default();
                 let result = columns
                     .fill(row, &mut record)
-                    .and_then(|()| Event::parse(&record).map_err(ErrorKind::Event));
+                    .map_err(|kind| vec![kind])
+                    .and_then(|()| Event::parse_all(&record).map_err(event_errors));
                 return Some(result.map(|value| Located { line, value }).map_err(|k| (line, k)));
             },
         }
     }
+}
+
+/// A record's line and every problem found in it.
+type Problems = (u64, Vec<ErrorKind>);
+
+/// A record's problems as a reader reports them.
+fn event_errors(errors: Vec<events::Error>) -> Vec<ErrorKind> {
+    errors.into_iter().map(ErrorKind::Event).collect()
 }
 
 fn csv_message(kind: &csv::ErrorKind) -> String {
@@ -185,20 +212,46 @@ impl<R: Read> Iterator for Reader<R> {
     type Item = Result<Located<Event>, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if let Some(err) = self.pending.pop_front() {
+            return Some(Err(err));
+        }
         if self.done {
             return None;
         }
         let item = self.next_event()?;
-        Some(item.map_err(|(line, kind)| {
-            let err = self.error(line, kind);
-            if err.is_fatal()
-                || matches!(err.kind, ErrorKind::LineTooLong) && self.format() == Format::Csv
+        Some(item.map_err(|(line, kinds)| {
+            let mut errors: std::collections::VecDeque<Error> =
+                kinds.into_iter().map(|kind| self.error(line, kind)).collect();
+            let first = errors.pop_front().unwrap_or_else(|| {
+                self.error(
+                    line,
+                    ErrorKind::Syntax { column: None, message: "no problem given".into() },
+                )
+            });
+            if first.is_fatal()
+                || matches!(first.kind, ErrorKind::LineTooLong) && self.format() == Format::Csv
             {
                 self.done = true;
             }
-            err
+            self.pending = errors;
+            first
         }))
     }
+}
+
+/// The delimiter of a CSV file, from its header line: a comma, or a
+/// semicolon (spreadsheets in much of Europe write those) or a tab, when
+/// one of those separates more columns. Field names never hold any of them.
+fn sniff_delimiter(head: &[u8]) -> u8 {
+    let line = head.split(|b| *b == b'\n').next().unwrap_or(head);
+    let count = |delimiter: u8| line.iter().filter(|b| **b == delimiter).count();
+    let mut best = (count(b','), b',');
+    for delimiter in [b';', b'\t'] {
+        if count(delimiter) > best.0 {
+            best = (count(delimiter), delimiter);
+        }
+    }
+    best.1
 }
 
 /// Peeks at the first buffer of input to tell NDJSON from CSV.

@@ -118,14 +118,14 @@ fn ndjson_errors_are_located_and_reading_goes_on() {
             error: t:1: field `occurred_at`: expected an RFC 3339 timestamp with a UTC offset, such as 2024-03-01T09:30:00-08:00 or 2024-03-01T17:30:00Z, found "2024-03-01T09:30:00"
             error: t:2: field `urgency`: expected one of urgent, routine, found "asap"
             error: t:3: field `urgency`: required for `request.triaged` events, but absent
-            error: t:4: unknown field "colour"; the fields are those of design.md section 2
+            error: t:4: unknown field "colour"; the fields are listed in docs/events.md
             error: t:5: field `urgency` appears twice
             error: t:6: field `clinic`: not a field of `request.triaged` events (they have: request_id, urgency)
             error: t:7: field `recorded_at`: assigned by carequeue when the event is stored, so a source may not supply it
             error: t:8: column 115: EOF while parsing an object: the line ends before the JSON object does (a truncated line?)
             error: t:9: invalid type: sequence, expected a JSON object (one event per line)
             error: t:10: field `event_id`: expected an id of 1 to 128 characters from A-Z a-z 0-9 and - _ . : / @ + # ~ =, found "e 9"
-            error: t:11: field `type`: expected an event type such as request.opened (see design.md section 2), found "request.teleported"
+            error: t:11: field `type`: expected an event type such as request.opened (docs/events.md lists them), found "request.teleported"
             error: t:12: field `event_id`: required for `request.triaged` events, but absent
             error: t:13: field `end`: expected a time after `start` and at most 24 hours after it, found "2024-01-08T08:50:00-08:00"
             error: t:14: field `capacity`: expected a whole number from 1 to 10000, found "8"
@@ -185,14 +185,91 @@ fn csv_any_subset_of_fields_and_several_types() {
     );
 }
 
+/// What spreadsheets write: semicolons (much of Europe) or tabs between
+/// cells, a byte-order mark, CRLF line ends, empty columns after the last
+/// named one, enumerations capitalised.
+#[test]
+fn csv_as_spreadsheets_write_it() {
+    check_bytes(
+        b"\xef\xbb\xbftype;event_id;occurred_at;request_id;urgency;;\r\n\
+          request.triaged;e1;2024-03-01T09:30:00-08:00;r1;Urgent;;\r\n\
+          Request.Triaged;e2;2024-03-01T09:31:00-08:00;r1;URGENT;;\r\n",
+        expect![[r#"
+            Csv
+            1: {"event_id":"e1","occurred_at":"2024-03-01T09:30:00-08:00","request_id":"r1","type":"request.triaged","urgency":"urgent"}
+            2: {"event_id":"e2","occurred_at":"2024-03-01T09:31:00-08:00","request_id":"r1","type":"request.triaged","urgency":"urgent"}
+        "#]],
+    );
+    check(
+        "type\tevent_id\toccurred_at\trequest_id\tkind\nharm.reported\te3\t2024-03-01T09:30:00Z\tr1\tCrisis\n",
+        expect![[r#"
+            Csv
+            2: {"event_id":"e3","kind":"crisis","occurred_at":"2024-03-01T09:30:00Z","request_id":"r1","type":"harm.reported"}
+        "#]],
+    );
+    // A value under a column with no name is not silently dropped.
+    check(
+        "type,event_id,occurred_at,request_id,kind,\nharm.reported,e3,2024-03-01T09:30:00Z,r1,crisis,oops\n",
+        expect![[r#"
+            Csv
+            error: t:2: column 6: a value under a column the header does not name (it names 5)
+        "#]],
+    );
+    check(
+        "type,event_id,,occurred_at\n",
+        expect![[r#"
+            Csv
+            error: t:1: CSV header: column 3 has no name, between columns that do (docs/events.md lists the fields)
+        "#]],
+    );
+}
+
+/// Every problem of a row at once, and the closest allowed value offered.
+#[test]
+fn all_problems_of_a_row_at_once() {
+    check(
+        "type,event_id,occurred_at,request_id,patient_id,clinic,urgency,provider_type,visit\n\
+         request.opened,e1,2024-03-01T09:30:00Z,,,,,,\n\
+         request.opened,e2,2024-03-01T09:30:00Z,r2,p2,c1,routin,non-physician mh,first\n",
+        expect![[r#"
+            Csv
+            error: t:2: field `request_id`: required for `request.opened` events, but absent
+            error: t:2: field `patient_id`: required for `request.opened` events, but absent
+            error: t:2: field `clinic`: required for `request.opened` events, but absent
+            error: t:2: field `urgency`: required for `request.opened` events, but absent
+            error: t:2: field `provider_type`: required for `request.opened` events, but absent
+            error: t:2: field `visit`: required for `request.opened` events, but absent
+            error: t:3: field `urgency`: expected one of urgent, routine, found "routin"; did you mean `routine`?
+            error: t:3: field `provider_type`: expected one of psychiatrist, non_physician_mh, sud, primary_care, other, found "non-physician mh"; did you mean `non_physician_mh`?
+            error: t:3: field `visit`: expected one of initial, follow_up, found "first"
+        "#]],
+    );
+    check(
+        r#"{"event_id":"e3","type":"request.opend","occurred_at":"2024-03-01T09:30:00Z"}
+{"event_id":"e4","type":"harm.reported","occurred_at":"yesterday","kind":"crises","colour":"red"}
+{"event_id":"e5","type":"harm.reported","occurred_at":"2024-03-01T09:30:00Z","request_id":"r1","kind":"crisis","urgency":"urgent","recorded_at":"2024-03-01T09:30:00Z"}
+"#,
+        expect![[r#"
+            Ndjson
+            error: t:1: field `type`: expected an event type such as request.opened (docs/events.md lists them), found "request.opend"; did you mean `request.opened`?
+            error: t:2: unknown field "colour"; the fields are listed in docs/events.md
+            error: t:2: field `occurred_at`: expected an RFC 3339 timestamp with a UTC offset, such as 2024-03-01T09:30:00-08:00 or 2024-03-01T17:30:00Z, found "yesterday"
+            error: t:2: field `request_id`: required for `harm.reported` events, but absent
+            error: t:2: field `kind`: expected one of ed_visit, inpatient, crisis, suicide_attempt, death, found "crises"; did you mean `crisis`?
+            error: t:3: field `recorded_at`: assigned by carequeue when the event is stored, so a source may not supply it
+            error: t:3: field `urgency`: not a field of `harm.reported` events (they have: request_id, kind)
+        "#]],
+    );
+}
+
 #[test]
 fn csv_errors() {
     check(
         "type,event_id,occurred_at,colour\n",
         expect![[r#"
-        Csv
-        error: t:1: CSV header: column 4 is named "colour", which is no field of the vocabulary (design.md section 2)
-    "#]],
+            Csv
+            error: t:1: CSV header: column 4 is named "colour", which is no field of the vocabulary (docs/events.md lists the fields)
+        "#]],
     );
     check(
         "type,event_id\n",

@@ -159,6 +159,27 @@ pub struct AppendOptions {
     pub recorded_at: RecordedAt,
     /// How many problems to report before only counting them.
     pub max_problems: usize,
+    /// Store a batch that holds no event (an empty file, or a CSV header
+    /// alone). Without it such a batch is rejected ([`Problem::NoEvents`]):
+    /// an export that came out empty should not pass unnoticed.
+    pub allow_empty: bool,
+    /// Check the batch against the ledger exactly as an append would, then
+    /// store nothing: [`Appended::Stored`] says what would have been stored.
+    pub dry_run: bool,
+}
+
+impl AppendOptions {
+    /// Options for a batch from `source`, recorded as `recorded_at` says;
+    /// up to 20 problems listed, empty batches rejected, stored for real.
+    pub fn new(source: impl Into<String>, recorded_at: RecordedAt) -> AppendOptions {
+        AppendOptions {
+            source: source.into(),
+            recorded_at,
+            max_problems: 20,
+            allow_empty: false,
+            dry_run: false,
+        }
+    }
 }
 
 /// The result of an append.
@@ -198,6 +219,9 @@ pub enum Problem<E> {
     Source(E),
     /// A valid event conflicts with the ledger.
     Event(EventProblem),
+    /// The source holds no event at all (it is empty, or a CSV header
+    /// alone) and [`AppendOptions::allow_empty`] was not given.
+    NoEvents,
 }
 
 /// A valid event that cannot be stored.
@@ -444,8 +468,11 @@ pub(crate) fn append<E>(
     if !source_failed {
         problems.list.sort_by_key(|problem| match problem {
             Problem::Event(problem) => problem.line,
-            Problem::Source(_) => 0,
+            Problem::Source(_) | Problem::NoEvents => 0,
         });
+    }
+    if counts.n_read == 0 && problems.is_empty() && !options.allow_empty {
+        problems.push(Problem::NoEvents);
     }
     if !problems.is_empty() {
         // Dropping the transaction rolls it back.
@@ -470,6 +497,11 @@ pub(crate) fn append<E>(
     };
     batch.batch_hash =
         batch_hash(last_batch.as_ref().map_or(crate::chain::GENESIS, |b| &b.batch_hash), &batch);
+    if options.dry_run {
+        // Dropping the transaction rolls it back: nothing is stored.
+        drop(tx);
+        return Ok(Appended::Stored(Summary { head: chain.head, batch }));
+    }
     // The batch is stored once this returns; nothing after it may fail.
     tx.commit(&batch)?;
     Ok(Appended::Stored(Summary { head: chain.head, batch }))

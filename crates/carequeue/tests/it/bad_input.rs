@@ -34,13 +34,13 @@ fn broken_json() {
     check(
         &bad("broken-json.ndjson"),
         expect![[r#"
-        exit 1
-        1 file: 0 new, 0 duplicate, 2 rejected events in <time>
-        ledger l.db head 199:<hash>
-        rejected $REPO/crates/carequeue/tests/data/bad/broken-json.ndjson: nothing stored
-          $REPO/crates/carequeue/tests/data/bad/broken-json.ndjson:2: column 104: EOF while parsing a value: the line ends before the JSON object does (a truncated line?)
-        error: 1 of 1 files rejected; nothing of them was stored
-    "#]],
+            exit 1
+            1 file: 0 new, 0 duplicate, 2 rejected events in <time>
+            ledger l.db head 199:<hash>
+            rejected $REPO/crates/carequeue/tests/data/bad/broken-json.ndjson: nothing of it stored
+              $REPO/crates/carequeue/tests/data/bad/broken-json.ndjson:2: column 104: EOF while parsing a value: the line ends before the JSON object does (a truncated line?)
+            error: 1 of 1 file rejected ($REPO/crates/carequeue/tests/data/bad/broken-json.ndjson), and nothing of it was stored
+        "#]],
     );
 }
 
@@ -49,13 +49,13 @@ fn missing_field() {
     check(
         &bad("missing-field.ndjson"),
         expect![[r#"
-        exit 1
-        1 file: 0 new, 0 duplicate, 2 rejected events in <time>
-        ledger l.db head 199:<hash>
-        rejected $REPO/crates/carequeue/tests/data/bad/missing-field.ndjson: nothing stored
-          $REPO/crates/carequeue/tests/data/bad/missing-field.ndjson:2: field `patient_id`: required for `request.opened` events, but absent
-        error: 1 of 1 files rejected; nothing of them was stored
-    "#]],
+            exit 1
+            1 file: 0 new, 0 duplicate, 2 rejected events in <time>
+            ledger l.db head 199:<hash>
+            rejected $REPO/crates/carequeue/tests/data/bad/missing-field.ndjson: nothing of it stored
+              $REPO/crates/carequeue/tests/data/bad/missing-field.ndjson:2: field `patient_id`: required for `request.opened` events, but absent
+            error: 1 of 1 file rejected ($REPO/crates/carequeue/tests/data/bad/missing-field.ndjson), and nothing of it was stored
+        "#]],
     );
 }
 
@@ -64,13 +64,13 @@ fn unknown_enumeration_value() {
     check(
         &bad("unknown-enum.csv"),
         expect![[r#"
-        exit 1
-        1 file: 0 new, 0 duplicate, 2 rejected events in <time>
-        ledger l.db head 199:<hash>
-        rejected $REPO/crates/carequeue/tests/data/bad/unknown-enum.csv: nothing stored
-          $REPO/crates/carequeue/tests/data/bad/unknown-enum.csv:3: field `urgency`: expected one of urgent, routine, found "soon"
-        error: 1 of 1 files rejected; nothing of them was stored
-    "#]],
+            exit 1
+            1 file: 0 new, 0 duplicate, 2 rejected events in <time>
+            ledger l.db head 199:<hash>
+            rejected $REPO/crates/carequeue/tests/data/bad/unknown-enum.csv: nothing of it stored
+              $REPO/crates/carequeue/tests/data/bad/unknown-enum.csv:3: field `urgency`: expected one of urgent, routine, found "soon"
+            error: 1 of 1 file rejected ($REPO/crates/carequeue/tests/data/bad/unknown-enum.csv), and nothing of it was stored
+        "#]],
     );
 }
 
@@ -79,13 +79,13 @@ fn timestamp_without_offset() {
     check(
         &bad("no-offset.ndjson"),
         expect![[r#"
-        exit 1
-        1 file: 0 new, 0 duplicate, 2 rejected events in <time>
-        ledger l.db head 199:<hash>
-        rejected $REPO/crates/carequeue/tests/data/bad/no-offset.ndjson: nothing stored
-          $REPO/crates/carequeue/tests/data/bad/no-offset.ndjson:2: field `occurred_at`: expected an RFC 3339 timestamp with a UTC offset, such as 2024-03-01T09:30:00-08:00 or 2024-03-01T17:30:00Z, found "2024-01-12T09:00:00"
-        error: 1 of 1 files rejected; nothing of them was stored
-    "#]],
+            exit 1
+            1 file: 0 new, 0 duplicate, 2 rejected events in <time>
+            ledger l.db head 199:<hash>
+            rejected $REPO/crates/carequeue/tests/data/bad/no-offset.ndjson: nothing of it stored
+              $REPO/crates/carequeue/tests/data/bad/no-offset.ndjson:2: field `occurred_at`: expected an RFC 3339 timestamp with a UTC offset, such as 2024-03-01T09:30:00-08:00 or 2024-03-01T17:30:00Z, found "2024-01-12T09:00:00"
+            error: 1 of 1 file rejected ($REPO/crates/carequeue/tests/data/bad/no-offset.ndjson), and nothing of it was stored
+        "#]],
     );
 }
 
@@ -94,13 +94,13 @@ fn unknown_reference() {
     check(
         &bad("unknown-reference.ndjson"),
         expect![[r#"
-        exit 1
-        1 file: 0 new, 0 duplicate, 2 rejected events in <time>
-        ledger l.db head 199:<hash>
-        rejected $REPO/crates/carequeue/tests/data/bad/unknown-reference.ndjson: nothing stored
-          $REPO/crates/carequeue/tests/data/bad/unknown-reference.ndjson:2: event "bad-2": field `request_id`: unknown request "r99"; it is neither in the ledger nor in this file
-        error: 1 of 1 files rejected; nothing of them was stored
-    "#]],
+            exit 1
+            1 file: 0 new, 0 duplicate, 2 rejected events in <time>
+            ledger l.db head 199:<hash>
+            rejected $REPO/crates/carequeue/tests/data/bad/unknown-reference.ndjson: nothing of it stored
+              $REPO/crates/carequeue/tests/data/bad/unknown-reference.ndjson:2: event "bad-2": field `request_id`: unknown request "r99"; it is neither in the ledger nor in this file
+            error: 1 of 1 file rejected ($REPO/crates/carequeue/tests/data/bad/unknown-reference.ndjson), and nothing of it was stored
+        "#]],
     );
 }
 
@@ -109,13 +109,13 @@ fn reference_to_another_request() {
     check(
         &bad("wrong-request.ndjson"),
         expect![[r#"
-        exit 1
-        1 file: 0 new, 0 duplicate, 2 rejected events in <time>
-        ledger l.db head 199:<hash>
-        rejected $REPO/crates/carequeue/tests/data/bad/wrong-request.ndjson: nothing stored
-          $REPO/crates/carequeue/tests/data/bad/wrong-request.ndjson:2: event "bad-2": field `appointment_id`: appointment "a01" belongs to request "r01", not to request "r02"
-        error: 1 of 1 files rejected; nothing of them was stored
-    "#]],
+            exit 1
+            1 file: 0 new, 0 duplicate, 2 rejected events in <time>
+            ledger l.db head 199:<hash>
+            rejected $REPO/crates/carequeue/tests/data/bad/wrong-request.ndjson: nothing of it stored
+              $REPO/crates/carequeue/tests/data/bad/wrong-request.ndjson:2: event "bad-2": field `appointment_id`: appointment "a01" belongs to request "r01", not to request "r02"
+            error: 1 of 1 file rejected ($REPO/crates/carequeue/tests/data/bad/wrong-request.ndjson), and nothing of it was stored
+        "#]],
     );
 }
 
@@ -124,13 +124,13 @@ fn duplicate_id_with_a_different_body() {
     check(
         &bad("different-body.ndjson"),
         expect![[r#"
-        exit 1
-        1 file: 0 new, 0 duplicate, 2 rejected events in <time>
-        ledger l.db head 199:<hash>
-        rejected $REPO/crates/carequeue/tests/data/bad/different-body.ndjson: nothing stored
-          $REPO/crates/carequeue/tests/data/bad/different-body.ndjson:2: event "ex-0001": this event_id is already stored (ledger seq 1) with a different body: `name` is "Oakland Behavioral Health" there and "Oakland Wellness" here; an event is never edited, so record a correction as a new event (or void the old one)
-        error: 1 of 1 files rejected; nothing of them was stored
-    "#]],
+            exit 1
+            1 file: 0 new, 0 duplicate, 2 rejected events in <time>
+            ledger l.db head 199:<hash>
+            rejected $REPO/crates/carequeue/tests/data/bad/different-body.ndjson: nothing of it stored
+              $REPO/crates/carequeue/tests/data/bad/different-body.ndjson:2: event "ex-0001": this event_id is already stored (ledger seq 1) with a different body: `name` is "Oakland Behavioral Health" there and "Oakland Wellness" here; an event is never edited, so record a correction as a new event (or void the old one)
+            error: 1 of 1 file rejected ($REPO/crates/carequeue/tests/data/bad/different-body.ndjson), and nothing of it was stored
+        "#]],
     );
 }
 
@@ -139,13 +139,13 @@ fn truncated_last_line() {
     check(
         &bad("truncated-last-line.ndjson"),
         expect![[r#"
-        exit 1
-        1 file: 0 new, 0 duplicate, 2 rejected events in <time>
-        ledger l.db head 199:<hash>
-        rejected $REPO/crates/carequeue/tests/data/bad/truncated-last-line.ndjson: nothing stored
-          $REPO/crates/carequeue/tests/data/bad/truncated-last-line.ndjson:2: column 90: EOF while parsing a string: the line ends before the JSON object does (a truncated line?)
-        error: 1 of 1 files rejected; nothing of them was stored
-    "#]],
+            exit 1
+            1 file: 0 new, 0 duplicate, 2 rejected events in <time>
+            ledger l.db head 199:<hash>
+            rejected $REPO/crates/carequeue/tests/data/bad/truncated-last-line.ndjson: nothing of it stored
+              $REPO/crates/carequeue/tests/data/bad/truncated-last-line.ndjson:2: column 90: EOF while parsing a string: the line ends before the JSON object does (a truncated line?)
+            error: 1 of 1 file rejected ($REPO/crates/carequeue/tests/data/bad/truncated-last-line.ndjson), and nothing of it was stored
+        "#]],
     );
 }
 
@@ -154,13 +154,13 @@ fn invalid_utf8() {
     check(
         &bad("invalid-utf8.csv"),
         expect![[r#"
-        exit 1
-        1 file: 0 new, 0 duplicate, 2 rejected events in <time>
-        ledger l.db head 199:<hash>
-        rejected $REPO/crates/carequeue/tests/data/bad/invalid-utf8.csv: nothing stored
-          $REPO/crates/carequeue/tests/data/bad/invalid-utf8.csv:3: field `request_id`: expected valid UTF-8 text, found 4 bytes with an invalid byte at byte 2
-        error: 1 of 1 files rejected; nothing of them was stored
-    "#]],
+            exit 1
+            1 file: 0 new, 0 duplicate, 2 rejected events in <time>
+            ledger l.db head 199:<hash>
+            rejected $REPO/crates/carequeue/tests/data/bad/invalid-utf8.csv: nothing of it stored
+              $REPO/crates/carequeue/tests/data/bad/invalid-utf8.csv:3: field `request_id`: expected valid UTF-8 text, found 4 bytes with an invalid byte at byte 2
+            error: 1 of 1 file rejected ($REPO/crates/carequeue/tests/data/bad/invalid-utf8.csv), and nothing of it was stored
+        "#]],
     );
 }
 
@@ -169,13 +169,13 @@ fn unknown_csv_column() {
     check(
         &bad("unknown-column.csv"),
         expect![[r#"
-        exit 1
-        1 file: 0 new, 0 duplicate, 1 rejected events in <time>
-        ledger l.db head 199:<hash>
-        rejected $REPO/crates/carequeue/tests/data/bad/unknown-column.csv: nothing stored
-          $REPO/crates/carequeue/tests/data/bad/unknown-column.csv:1: CSV header: column 6 is named "mood", which is no field of the vocabulary (design.md section 2)
-        error: 1 of 1 files rejected; nothing of them was stored
-    "#]],
+            exit 1
+            1 file: 0 new, 0 duplicate, 1 rejected events in <time>
+            ledger l.db head 199:<hash>
+            rejected $REPO/crates/carequeue/tests/data/bad/unknown-column.csv: nothing of it stored
+              $REPO/crates/carequeue/tests/data/bad/unknown-column.csv:1: CSV header: column 6 is named "mood", which is no field of the vocabulary (docs/events.md lists the fields)
+            error: 1 of 1 file rejected ($REPO/crates/carequeue/tests/data/bad/unknown-column.csv), and nothing of it was stored
+        "#]],
     );
 }
 
@@ -196,9 +196,9 @@ fn a_ten_megabyte_line() {
             exit 1
             1 file: 0 new, 0 duplicate, 2 rejected events in <time>
             ledger l.db head 199:<hash>
-            rejected $DIR/huge.ndjson: nothing stored
+            rejected $DIR/huge.ndjson: nothing of it stored
               $DIR/huge.ndjson:2: line or record longer than 1048576 bytes; an event is a single line of a few hundred bytes
-            error: 1 of 1 files rejected; nothing of them was stored
+            error: 1 of 1 file rejected ($DIR/huge.ndjson), and nothing of it was stored
         "#]],
     );
 }

@@ -5,6 +5,7 @@
 mod bad_input;
 mod commands;
 mod crash;
+mod day_one;
 mod html;
 mod plan;
 mod report;

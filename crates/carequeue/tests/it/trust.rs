@@ -211,11 +211,8 @@ fn a_report_says_which_batches_it_counted_and_warns_of_later_ones() {
             .unwrap()
             .map(|r| r.map(|l| ledger::Incoming::new(l.line, l.value)))
             .collect::<Vec<_>>();
-        let options = ledger::AppendOptions {
-            source: "half".to_owned(),
-            recorded_at: ledger::RecordedAt::At(at.parse().unwrap()),
-            max_problems: 5,
-        };
+        let options =
+            ledger::AppendOptions::new("half", ledger::RecordedAt::At(at.parse().unwrap()));
         assert!(matches!(ledger.append(incoming, &options).unwrap(), ledger::Appended::Stored(_)));
     }
     let (code, stdout, stderr) = output(
@@ -280,11 +277,10 @@ fn ingest_refuses_events_from_the_future_and_a_clock_behind_the_ledger() {
         .unwrap()
         .map(|r| r.map(|l| ledger::Incoming::new(l.line, l.value)))
         .collect::<Vec<_>>();
-    let options = ledger::AppendOptions {
-        source: "ahead".to_owned(),
-        recorded_at: ledger::RecordedAt::At("2099-01-01T00:00:00Z".parse().unwrap()),
-        max_problems: 5,
-    };
+    let options = ledger::AppendOptions::new(
+        "ahead",
+        ledger::RecordedAt::At("2099-01-01T00:00:00Z".parse().unwrap()),
+    );
     assert!(matches!(ledger.append(incoming, &options).unwrap(), ledger::Appended::Stored(_)));
     std::fs::write(dir.path().join("ok.ndjson"), format!("{first}\n")).unwrap();
     let out = run(dir.path(), &["ingest", "--db", "ahead.db", "ok.ndjson"]);

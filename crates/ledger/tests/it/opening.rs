@@ -10,7 +10,7 @@ use crate::support::{at, backends, read, render};
 const CLINIC: &str = r#"{"event_id":"b1","type":"clinic.registered","occurred_at":"2024-01-02T08:00:00-08:00","clinic":"c1","time_zone":"America/Los_Angeles","network":"n1"}"#;
 
 fn options(recorded_at: RecordedAt) -> AppendOptions {
-    AppendOptions { source: "test".to_owned(), recorded_at, max_problems: 20 }
+    AppendOptions::new("test", recorded_at)
 }
 
 fn append(ledger: &Ledger, text: &str, recorded_at: RecordedAt) -> Result<String, Error> {

@@ -29,11 +29,7 @@ pub(crate) fn at(n: i64) -> Timestamp {
 }
 
 pub(crate) fn options(source: &str, recorded_at: Timestamp) -> AppendOptions {
-    AppendOptions {
-        source: source.to_owned(),
-        recorded_at: ledger::RecordedAt::At(recorded_at),
-        max_problems: 20,
-    }
+    AppendOptions::new(source, ledger::RecordedAt::At(recorded_at))
 }
 
 /// Reads events from text (NDJSON or CSV).
@@ -70,6 +66,7 @@ pub(crate) fn render(appended: &Appended<formats::Error>) -> String {
             for problem in &rejection.problems {
                 match problem {
                     ledger::Problem::Source(err) => out.push_str(&format!("\n  {err}")),
+                    ledger::Problem::NoEvents => out.push_str("\n  no events"),
                     ledger::Problem::Event(problem) => {
                         out.push_str(&format!("\n  line {}: {problem}", problem.line));
                     }

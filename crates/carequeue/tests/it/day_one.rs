@@ -1,0 +1,108 @@
+//! Issue 11: a new user's own data in without a fight.
+
+use expect_test::expect;
+
+use crate::support::run;
+
+const HEADER: &str =
+    "event_id,type,occurred_at,request_id,patient_id,clinic,urgency,provider_type,visit";
+
+#[test]
+fn empty_and_header_only_files_are_reported_and_store_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("empty.csv"), "").unwrap();
+    std::fs::write(dir.path().join("header.csv"), format!("{HEADER}\n")).unwrap();
+    expect![[r#"
+        exit 1
+        1 file: 0 new, 0 duplicate, 0 rejected events in <time>
+        ledger l.db head 0:<hash>
+        rejected header.csv: nothing of it stored
+          header.csv: the file holds no event (it is empty, or a CSV header alone); --allow-empty records it as an empty batch
+        error: 1 of 1 file rejected (header.csv), and nothing of it was stored
+    "#]]
+    .assert_eq(&run(dir.path(), &["ingest", "--db", "l.db", "header.csv"]));
+    let out = run(dir.path(), &["ingest", "--db", "l.db", "empty.csv"]);
+    assert!(out.starts_with("exit 1") && out.contains("the file holds no event"), "{out}");
+    let out = run(dir.path(), &["ingest", "--db", "l.db", "--allow-empty", "header.csv"]);
+    assert!(out.starts_with("exit 0") && out.contains("stored header.csv: 0 events"), "{out}");
+}
+
+#[test]
+fn the_summary_says_exactly_what_was_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("a.csv"),
+        format!("{HEADER}\ne1,request.opened,2024-03-01T09:30:00Z,r1,p1,c1,routine,sud,initial\n"),
+    )
+    .unwrap();
+    expect![[r#"
+        exit 1
+        stored a.csv: 1 events, 1 new, 0 duplicate (batch 1, seq 1..=1)
+        stored a.csv: 1 events, 0 new, 1 duplicate (batch 2, nothing new)
+        3 files: 1 new, 1 duplicate, 0 rejected events in <time>
+        ledger l.db head 1:<hash>
+        rejected nope.csv: cannot open: No such file or directory (os error 2)
+        error: 1 of 3 files rejected (nope.csv), and nothing of it was stored; the other 2 files were stored
+    "#]]
+    .assert_eq(&run(dir.path(), &["ingest", "--db", "l.db", "a.csv", "a.csv", "nope.csv"]));
+}
+
+#[test]
+fn check_validates_without_storing_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("a.csv"),
+        format!("{HEADER}\ne1,request.opened,2024-03-01T09:30:00Z,r1,p1,c1,routine,sud,initial\n"),
+    )
+    .unwrap();
+    expect![[r#"
+        exit 0
+        checked a.csv: 1 events, 1 new, 0 duplicate; valid, nothing stored (--check)
+        1 file: 1 new, 0 duplicate, 0 rejected events in <time>
+    "#]]
+    .assert_eq(&run(dir.path(), &["ingest", "--db", "l.db", "--check", "a.csv"]));
+    assert!(!dir.path().join("l.db").exists(), "--check created a ledger");
+    assert!(run(dir.path(), &["ingest", "--db", "l.db", "a.csv"]).starts_with("exit 0"));
+    let before = run(dir.path(), &["verify", "--db", "l.db"]);
+    let out = run(dir.path(), &["ingest", "--db", "l.db", "--check", "a.csv"]);
+    assert!(out.contains("checked a.csv: 1 events, 0 new, 1 duplicate"), "{out}");
+    assert_eq!(run(dir.path(), &["verify", "--db", "l.db"]), before, "--check changed the ledger");
+}
+
+/// A spreadsheet's export: semicolons, a byte-order mark, CRLF, empty
+/// columns after the last, capitalised values; and a row missing five
+/// fields, reported in one run.
+#[test]
+fn a_spreadsheets_csv_goes_in_and_every_problem_of_a_row_is_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = HEADER.replace(',', ";");
+    std::fs::write(
+        dir.path().join("excel.csv"),
+        format!(
+            "\u{feff}{header};;\r\ne1;request.opened;2024-03-01T09:30:00Z;r1;p1;c1;Routine;Non_Physician_MH;Initial;;\r\n"
+        ),
+    )
+    .unwrap();
+    let out = run(dir.path(), &["ingest", "--db", "l.db", "excel.csv"]);
+    assert!(out.starts_with("exit 0") && out.contains("1 new"), "{out}");
+    std::fs::write(
+        dir.path().join("short.csv"),
+        format!("{HEADER}\ne2,request.opened,2024-03-01T09:30:00Z,r2,,,,,\ne3,request.opened,2024-03-01T09:30:00Z,r3,p3,c1,routin,therapist,initial\n"),
+    )
+    .unwrap();
+    expect![[r#"
+        exit 1
+        1 file: 0 new, 0 duplicate, 2 rejected events in <time>
+        ledger l.db head 1:<hash>
+        rejected short.csv: nothing of it stored
+          short.csv:2: field `patient_id`: required for `request.opened` events, but absent
+          short.csv:2: field `clinic`: required for `request.opened` events, but absent
+          short.csv:2: field `urgency`: required for `request.opened` events, but absent
+          short.csv:2: field `provider_type`: required for `request.opened` events, but absent
+          short.csv:2: field `visit`: required for `request.opened` events, but absent
+          short.csv:3: field `urgency`: expected one of urgent, routine, found "routin"; did you mean `routine`?
+          short.csv:3: field `provider_type`: expected one of psychiatrist, non_physician_mh, sud, primary_care, other, found "therapist"
+        error: 1 of 1 file rejected (short.csv), and nothing of it was stored
+    "#]]
+    .assert_eq(&run(dir.path(), &["ingest", "--db", "l.db", "short.csv"]));
+}
