@@ -304,9 +304,33 @@ pub(crate) struct WorklistArgs {
     pub(crate) chain: ChainArg,
     #[command(flatten)]
     pub(crate) judge: JudgeArgs,
-    /// Write CSV instead of a table.
-    #[arg(long)]
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = WorklistFormat::Table)]
+    pub(crate) format: WorklistFormat,
+    /// The same as --format csv (kept for scripts written before --format).
+    #[arg(long, hide = true, conflicts_with = "format")]
     pub(crate) csv: bool,
+    /// Only these clinics (ids; several separated by commas).
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    pub(crate) clinic: Vec<String>,
+    /// Only requests for these provider types (several separated by commas).
+    #[arg(long, value_name = "TYPE", value_delimiter = ',', value_parser = parse_provider_type)]
+    pub(crate) provider_type: Vec<events::ProviderType>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum WorklistFormat {
+    /// Aligned columns for a terminal.
+    Table,
+    /// A header, then one row per request and standard.
+    Csv,
+}
+
+fn parse_provider_type(text: &str) -> Result<events::ProviderType, String> {
+    events::ProviderType::parse(events::Field::ProviderType, text).map_err(|err| {
+        let message = err.to_string();
+        message.strip_prefix("field `provider_type`: ").unwrap_or(&message).to_owned()
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -388,6 +412,13 @@ pub(crate) enum RulesCommand {
         /// A shipped rule set's id, or the path of a rule file.
         #[arg(value_name = "ID|PATH")]
         rules: String,
+    },
+    /// Check a rule file: every problem with its line and column, exit 1
+    /// when it is not a valid rule set.
+    Check {
+        /// The rule file (TOML, see docs/rules.md).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
     },
 }
 

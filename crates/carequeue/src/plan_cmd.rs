@@ -525,6 +525,14 @@ fn plan_json(plan: &Plan) -> serde_json::Value {
     })
 }
 
+/// A number as a person writes it: at most two decimals, none trailing
+/// (2.4, not 2.4000000000000004; 3, not 3.00).
+pub(crate) fn human(value: f64) -> String {
+    let text = format!("{value:.2}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" { "0".to_owned() } else { text.to_owned() }
+}
+
 fn write_plan_table(out: &mut impl Write, plan: &Plan) -> Result<()> {
     let answer = &plan.answer;
     if let Some(fitted) = &plan.fitted {
@@ -557,7 +565,11 @@ fn write_plan_table(out: &mut impl Write, plan: &Plan) -> Result<()> {
         writeln!(
             out,
             "{:<18} {:>9} {:>12} {:>8} {:>13}",
-            name, plan.current[p], answer.start[p], answer.staff[p], answer.intake_shares[p]
+            name,
+            human(plan.current[p]),
+            answer.start[p],
+            answer.staff[p],
+            human(answer.intake_shares[p])
         )?;
     }
     for (p, name) in TYPE_NAMES.iter().enumerate() {
@@ -584,12 +596,12 @@ fn write_plan_table(out: &mut impl Write, plan: &Plan) -> Result<()> {
         writeln!(out)?;
         writeln!(
             out,
-            "projection: growth {:+.1}% a year, attrition {:?} a year, hires {:?} a year, {} months to hire, trainees {:?} a year",
+            "projection: growth {:+.1}% a year, attrition {} a year, hires {} a year, {} months to hire, trainees {} a year",
             w.growth * 100.0,
-            w.attrition,
-            w.hires_per_year.map(|h| (h * 10.0).round() / 10.0),
-            w.months_to_hire,
-            w.trainees_per_year
+            w.attrition.map(human).join(" / "),
+            w.hires_per_year.map(human).join(" / "),
+            human(w.months_to_hire),
+            w.trainees_per_year.map(human).join(" / ")
         )?;
         writeln!(
             out,

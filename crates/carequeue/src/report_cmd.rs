@@ -12,6 +12,13 @@ use crate::cli::{ReportArgs, ReportFormat};
 use crate::provenance::Provenance;
 
 pub(crate) fn run(args: &ReportArgs) -> Result<Outcome> {
+    use std::io::IsTerminal;
+    if args.format == ReportFormat::Html && args.out.is_none() && io::stdout().is_terminal() {
+        anyhow::bail!(
+            "an HTML report is a file to open in a browser: give --out FILE (or redirect \
+             standard output)"
+        );
+    }
     let rule_set = crate::rules_cmd::load(&args.judge.rules)?;
     let as_of = args.judge.as_of.unwrap_or_else(jiff::Timestamp::now);
     let ledger = Ledger::open(&args.db.db)?;

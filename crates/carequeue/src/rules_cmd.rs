@@ -36,6 +36,20 @@ pub(crate) fn run(args: &RulesArgs) -> Result<Outcome> {
                 writeln!(out, "{id:<24} {:>9}  {}", rule_set.standards.len(), rule_set.name)?;
             }
         }
+        RulesCommand::Check { file } => {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let rule_set = RuleSet::parse(&text, &file.display().to_string())?;
+            writeln!(
+                out,
+                "{}: a valid rule set, {:?} ({}), {} standard{}",
+                file.display(),
+                rule_set.id,
+                rule_set.name,
+                rule_set.standards.len(),
+                if rule_set.standards.len() == 1 { "" } else { "s" }
+            )?;
+        }
         RulesCommand::Show { rules } => {
             let rule_set = load(rules)?;
             writeln!(out, "{} — {}", rule_set.id, rule_set.name)?;

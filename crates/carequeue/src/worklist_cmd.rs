@@ -43,19 +43,25 @@ pub(crate) fn run(args: &WorklistArgs) -> Result<Outcome> {
             |items, more| items.extend(more),
         )?
         .unwrap_or_default();
+    items.retain(|item| {
+        (args.clinic.is_empty() || args.clinic.contains(&item.clinic))
+            && (args.provider_type.is_empty() || args.provider_type.contains(&item.provider_type))
+    });
     metrics::sort_worklist(&mut items, &rule_set);
     let provenance = &split.provenance;
     if !provenance.announce(Some(args.chain.allow_broken_chain), false)? {
         return Ok(Outcome::Failure);
     }
     let mut out = BufWriter::new(io::stdout().lock());
-    if args.csv {
+    if args.csv || args.format == crate::cli::WorklistFormat::Csv {
         let note = provenance.broken_note();
         let mut table = formats::TableWriter::new(
             &mut out,
             note.as_deref(),
             [
                 "request_id",
+                "patient_id",
+                "provider_type",
                 "clinic",
                 "standard",
                 "verdict",
@@ -71,6 +77,8 @@ pub(crate) fn run(args: &WorklistArgs) -> Result<Outcome> {
         for item in &items {
             table.row([
                 item.request_id.clone(),
+                item.patient_id.clone(),
+                item.provider_type.to_string(),
                 item.clinic.clone(),
                 item.standard.clone(),
                 item.outcome.map_or_else(|| "unjudged".to_owned(), |o| o.to_string()),
@@ -107,8 +115,10 @@ pub(crate) fn run(args: &WorklistArgs) -> Result<Outcome> {
             match (item.outcome, item.seconds_left) {
                 (Some(outcome), Some(seconds_left)) => writeln!(
                     out,
-                    "{:<14} {:<12} {:<22} {:<19} deadline {}  {}{}",
+                    "{:<14} {:<12} {:<16} {:<12} {:<22} {:<19} deadline {}  {}{}",
                     item.request_id,
+                    item.patient_id,
+                    item.provider_type.as_str(),
                     item.clinic,
                     item.standard,
                     time_left(seconds_left),
@@ -118,8 +128,10 @@ pub(crate) fn run(args: &WorklistArgs) -> Result<Outcome> {
                 )?,
                 _ => writeln!(
                     out,
-                    "{:<14} {:<12} {:<22} NEEDS ATTENTION: cannot be judged ({})",
+                    "{:<14} {:<12} {:<16} {:<12} {:<22} NEEDS ATTENTION: cannot be judged ({})",
                     item.request_id,
+                    item.patient_id,
+                    item.provider_type.as_str(),
                     item.clinic,
                     item.standard,
                     item.problem.as_deref().unwrap_or("no reason given")

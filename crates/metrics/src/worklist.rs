@@ -13,6 +13,10 @@ use crate::scan::{Scan, Shared};
 pub struct WorkItem {
     /// The request.
     pub request_id: String,
+    /// The patient it is for (patient-level data: for schedulers).
+    pub patient_id: String,
+    /// The provider type asked for.
+    pub provider_type: events::ProviderType,
     /// Its clinic.
     pub clinic: String,
     /// The clinic's time zone (IANA name), in which a day-counted deadline
@@ -86,6 +90,8 @@ pub fn worklist_part(
             }
             items.push(WorkItem {
                 request_id: history.request.request_id.to_string(),
+                patient_id: history.request.patient_id.to_string(),
+                provider_type: history.request.provider_type,
                 clinic: clinic.to_owned(),
                 time_zone: time_zone(),
                 standard: problem.standard.clone(),
@@ -106,6 +112,8 @@ pub fn worklist_part(
             let day_counted = verdict.standard.limit.is_day_counted();
             items.push(WorkItem {
                 request_id: history.request.request_id.to_string(),
+                patient_id: history.request.patient_id.to_string(),
+                provider_type: history.request.provider_type,
                 clinic: clinic.to_owned(),
                 time_zone: time_zone(),
                 standard: verdict.standard.id.clone(),

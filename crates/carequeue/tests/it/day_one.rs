@@ -106,3 +106,61 @@ fn a_spreadsheets_csv_goes_in_and_every_problem_of_a_row_is_listed() {
     "#]]
     .assert_eq(&run(dir.path(), &["ingest", "--db", "l.db", "short.csv"]));
 }
+
+#[test]
+fn rules_check_says_whether_a_rule_file_is_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = crate::support::repo().join("crates/rules/rulesets/us-qhp.toml");
+    std::fs::copy(shipped, dir.path().join("mine.toml")).unwrap();
+    expect![[r#"
+        exit 0
+        mine.toml: a valid rule set, "us-qhp" (US Marketplace QHP appointment wait times (45 CFR 156.230, plan year 2025 on)), 2 standards
+    "#]].assert_eq(&run(dir.path(), &["rules", "check", "mine.toml"]));
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "id = \"x\"\nname = \"x\"\n[[standard]]\nlimit = \"10 days\"\n",
+    )
+    .unwrap();
+    expect![[r#"
+        exit 1
+        error: bad.toml:3:1: missing field `id`
+    "#]].assert_eq(&run(dir.path(), &["rules", "check", "bad.toml"]));
+}
+
+#[test]
+fn the_worklist_filters_by_clinic_and_provider_type_and_names_the_patient() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = crate::support::repo().join("examples/small-plan.ndjson");
+    assert!(
+        run(dir.path(), &["ingest", "--db", "l.db", plan.to_str().unwrap()]).starts_with("exit 0")
+    );
+    let judge = ["--db", "l.db", "--rules", "ca-dmhc", "--as-of", "2100-01-01T00:00:00Z"];
+    let all = run(dir.path(), &[&["worklist"][..], &judge, &["--format", "csv"]].concat());
+    let old = run(dir.path(), &[&["worklist"][..], &judge, &["--csv"]].concat());
+    assert_eq!(all, old, "--csv is --format csv");
+    expect![[r#"
+        exit 0
+        request_id,patient_id,provider_type,clinic,standard,verdict,clock_start,deadline,deadline_date,time_zone,seconds_left,arrange_out_of_network,problem
+        r11,pt-r11,non_physician_mh,oak,non-physician-10bd,open_overdue,2024-01-12T12:00:00-08:00,2024-01-29T23:59:59.999999999-08:00,2024-01-29,America/Los_Angeles,-2395843200,true,
+        r12,pt-r12,non_physician_mh,oak,non-physician-10bd,open_overdue,2024-01-12T13:00:00-08:00,2024-01-29T23:59:59.999999999-08:00,2024-01-29,America/Los_Angeles,-2395843200,true,
+        r07,pt-r07,psychiatrist,oak,psychiatrist-15bd,open_overdue,2024-01-10T15:00:00-08:00,2024-02-16T23:59:59.999999999-08:00,2024-02-16,America/Los_Angeles,-2394288000,true,
+    "#]].assert_eq(&all);
+    expect![[r#"
+        exit 0
+        1 open requests under ca-dmhc as of 2100-01-01T00:00:00.000000Z; 1 overdue (the plan must arrange care out of network)
+        r07            pt-r07       psychiatrist     oak          psychiatrist-15bd      overdue 27711d 16h  deadline 2024-02-16 (end of day, America/Los_Angeles)  open_overdue  ARRANGE OUT-OF-NETWORK CARE
+    "#]].assert_eq(&run(
+        dir.path(),
+        &[&["worklist"][..], &judge, &["--clinic", "oak", "--provider-type", "psychiatrist"]]
+            .concat(),
+    ));
+    expect![[r#"
+        exit 2
+        error: invalid value 'therapist' for '--provider-type <TYPE>': expected one of psychiatrist, non_physician_mh, sud, primary_care, other, found "therapist"
+
+        For more information, try '--help'.
+    "#]].assert_eq(&run(
+        dir.path(),
+        &[&["worklist"][..], &judge, &["--provider-type", "therapist"]].concat(),
+    ));
+}

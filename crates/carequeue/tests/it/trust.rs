@@ -89,7 +89,7 @@ fn a_broken_chain_fails_every_command_that_reads_the_ledger() {
         vec!["report", "--db", "l.db", "--rules", "ca-dmhc", "--as-of", AS_OF, "--format", "csv"],
         vec!["report", "--db", "l.db", "--rules", "ca-dmhc", "--as-of", AS_OF],
         vec!["verdicts", "--db", "l.db", "--rules", "ca-dmhc", "--as-of", AS_OF],
-        vec!["worklist", "--db", "l.db", "--rules", "ca-dmhc", "--as-of", AS_OF, "--csv"],
+        vec!["worklist", "--db", "l.db", "--rules", "ca-dmhc", "--as-of", AS_OF, "--format", "csv"],
         vec!["worklist", "--db", "l.db", "--rules", "ca-dmhc", "--as-of", AS_OF],
         vec!["events", "--db", "l.db", "--format", "csv"],
     ] {
@@ -120,7 +120,7 @@ fn reading_commands() -> Vec<Vec<&'static str>> {
         with("verdicts", &[]),
         with("verdicts", &["--format", "json"]),
         with("worklist", &[]),
-        with("worklist", &["--csv"]),
+        with("worklist", &["--format", "csv"]),
         vec!["events", "--db", "l.db"],
         vec!["events", "--db", "l.db", "--format", "csv"],
         vec!["events", "--db", "l.db", "--with-chain"],
@@ -370,7 +370,7 @@ fn ids_that_look_like_formulas_are_safe_in_every_csv_and_read_back_unchanged() {
         )
         .1,
         output(dir.path(), &[&["verdicts"][..], &judge].concat()).1,
-        output(dir.path(), &[&["worklist"][..], &judge, &["--csv"]].concat()).1,
+        output(dir.path(), &[&["worklist"][..], &judge, &["--format", "csv"]].concat()).1,
     ];
     for text in &outputs {
         assert!(text.lines().count() >= 2, "{text}");
