@@ -294,6 +294,31 @@ pub(crate) struct JudgeArgs {
     /// recorded by then count, and "now" is then. Default: now.
     #[arg(long, value_name = "T", value_parser = parse_moment)]
     pub(crate) as_of: Option<jiff::Timestamp>,
+    /// The measurement period: only requests whose clock started in it
+    /// (local dates in each clinic's zone): a year `2025`, a quarter
+    /// `2025-Q3` or a month `2025-07`.
+    #[arg(long, value_name = "P", value_parser = parse_period, conflicts_with_all = ["opened_from", "opened_to"])]
+    pub(crate) period: Option<metrics::Period>,
+    /// Only requests whose clock started on or after this local date
+    /// (YYYY-MM-DD, in each clinic's zone).
+    #[arg(long, value_name = "DATE")]
+    pub(crate) opened_from: Option<jiff::civil::Date>,
+    /// Only requests whose clock started on or before this local date.
+    #[arg(long, value_name = "DATE")]
+    pub(crate) opened_to: Option<jiff::civil::Date>,
+}
+
+impl JudgeArgs {
+    /// The measurement period asked for (every request when none).
+    pub(crate) fn period(&self) -> metrics::Period {
+        self.period.unwrap_or(metrics::Period { from: self.opened_from, to: self.opened_to })
+    }
+}
+
+fn parse_period(text: &str) -> Result<metrics::Period, String> {
+    metrics::Period::parse(text).ok_or_else(|| {
+        "expected a year (2025), a quarter (2025-Q3) or a month (2025-07)".to_owned()
+    })
 }
 
 #[derive(Debug, Args)]

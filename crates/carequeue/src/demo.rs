@@ -134,11 +134,18 @@ pub(crate) fn run(args: &DemoArgs) -> Result<Outcome> {
     let bar = spinner("computing the report");
     let rule_set = rules::RuleSet::shipped("ca-dmhc").context("the shipped rule set ca-dmhc")?;
     // The same computation as `carequeue report`, the chain checked too.
-    let (report, provenance) =
-        crate::parts::report(&ledger, &rule_set, as_of, &[metrics::GroupBy::Clinic], false)?;
+    let (report, provenance) = crate::parts::report(
+        &ledger,
+        &rule_set,
+        as_of,
+        &[metrics::GroupBy::Clinic],
+        &metrics::Period::default(),
+        false,
+    )?;
     // The HTML marks a break; nothing else is written from a broken chain.
     let write_all = provenance.announce(None, false)?;
-    std::fs::write(REPORT, crate::html::render(&report, &rule_set, &provenance))
+    let period = metrics::Period::default();
+    std::fs::write(REPORT, crate::html::render(&report, &rule_set, &provenance, &period))
         .with_context(|| format!("cannot write {REPORT}"))?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
@@ -148,7 +155,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<Outcome> {
         return Ok(provenance.outcome());
     }
     writeln!(out)?;
-    crate::report_cmd::write_table(&mut out, &report, &provenance)?;
+    crate::report_cmd::write_table(&mut out, &report, &provenance, &period)?;
     writeln!(out)?;
     writeln!(
         out,

@@ -404,7 +404,12 @@ fn per_standard(rows: &[Row], rule_set: &RuleSet) -> Vec<Row> {
 }
 
 /// Renders the whole report.
-pub(crate) fn render(report: &Report, rule_set: &RuleSet, provenance: &Provenance) -> String {
+pub(crate) fn render(
+    report: &Report,
+    rule_set: &RuleSet,
+    provenance: &Provenance,
+    period: &metrics::Period,
+) -> String {
     let as_of = ledger::format_recorded_at(report.as_of);
     let mut html = head(&format!("carequeue report: {} as of {as_of}", rule_set.id));
     if let Some(broken) = provenance.broken() {
@@ -439,6 +444,13 @@ pub(crate) fn render(report: &Report, rule_set: &RuleSet, provenance: &Provenanc
         },
         esc(&provenance.summary())
     );
+    if !period.is_all() {
+        let _ = write!(
+            html,
+            "<p><strong>Measurement period:</strong> requests whose {}, in each clinic's time zone.</p>",
+            esc(&period.to_string())
+        );
+    }
     if provenance.simulated {
         html.push_str("<p class=\"note\"><strong>Simulated data.</strong> This ledger was written by the simulator (<code>carequeue demo</code>): it describes no real plan, and its harm events are illustrative only, drawn from an assumed hazard rather than measured.</p>");
     }

@@ -314,6 +314,7 @@ pub(crate) fn report(
     rule_set: &RuleSet,
     as_of: Timestamp,
     by: &[GroupBy],
+    period: &metrics::Period,
     timings: bool,
 ) -> Result<(Report, Provenance)> {
     let started = std::time::Instant::now();
@@ -322,11 +323,11 @@ pub(crate) fn report(
     let parts = split.sinks.len();
     let partial = split
         .fold(
-            |events, _, shared| Partial::compute(events, shared, rule_set, as_of, by),
+            |events, _, shared| Partial::compute(events, shared, rule_set, as_of, by, period),
             Partial::merge,
         )?
         // An empty ledger still has one (empty) part.
-        .unwrap_or_else(|| Partial::compute(&[], &split.shared, rule_set, as_of, by));
+        .unwrap_or_else(|| Partial::compute(&[], &split.shared, rule_set, as_of, by, period));
     let parts_at = started.elapsed();
     let Split { shared, provenance, spill, stored, .. } = split;
     let report = metrics::finish(shared, partial, rule_set, as_of, by, provenance.broken());

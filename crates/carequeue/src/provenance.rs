@@ -35,6 +35,8 @@ pub(crate) struct Provenance {
     pub(crate) batches_after_as_of: u64,
     /// When the latest of those was recorded.
     pub(crate) latest_recorded_at: Option<String>,
+    /// When the ledger's first batch was recorded.
+    pub(crate) first_recorded_at: Option<String>,
     /// Whether any counted batch was written by `carequeue demo` (simulated
     /// events, whose harm is illustrative only).
     pub(crate) simulated: bool,
@@ -80,6 +82,7 @@ impl Provenance {
             }),
             batches_after_as_of: after.len() as u64,
             latest_recorded_at: after.iter().map(|b| b.recorded_at.clone()).max(),
+            first_recorded_at: batches.first().map(|b| b.recorded_at.clone()),
             simulated: before.iter().any(|b| b.source == DEMO_SOURCE),
         }
     }
@@ -101,7 +104,15 @@ impl Provenance {
         structured: bool,
     ) -> io::Result<bool> {
         let mut err = io::stderr().lock();
-        if self.batches_after_as_of > 0 {
+        if self.batches_counted == 0 && self.batches_after_as_of > 0 {
+            writeln!(
+                err,
+                "warning: the as-of moment is before the ledger's first batch (recorded at {}), \
+                 so nothing is counted; for history loaded later, leave --as-of at now and \
+                 choose the requests with --period (or --opened-from and --opened-to)",
+                self.first_recorded_at.as_deref().unwrap_or("?")
+            )?;
+        } else if self.batches_after_as_of > 0 {
             let one = self.batches_after_as_of == 1;
             writeln!(
                 err,

@@ -22,8 +22,9 @@ pub(crate) fn run(args: &ReportArgs) -> Result<Outcome> {
     let rule_set = crate::rules_cmd::load(&args.judge.rules)?;
     let as_of = args.judge.as_of.unwrap_or_else(jiff::Timestamp::now);
     let ledger = Ledger::open(&args.db.db)?;
+    let period = args.judge.period();
     let (report, provenance) =
-        crate::parts::report(&ledger, &rule_set, as_of, &args.by, args.timings)?;
+        crate::parts::report(&ledger, &rule_set, as_of, &args.by, &period, args.timings)?;
     // JSON and HTML carry a break in their integrity sections; the flat
     // formats are written from a broken chain only when asked.
     let structured = matches!(args.format, ReportFormat::Json | ReportFormat::Html);
@@ -41,12 +42,12 @@ pub(crate) fn run(args: &ReportArgs) -> Result<Outcome> {
             if let Some(note) = provenance.broken_note() {
                 writeln!(out, "# {note}")?;
             }
-            write_table(&mut out, &report, &provenance)?
+            write_table(&mut out, &report, &provenance, &period)?
         }
         ReportFormat::Csv => write_csv(&mut out, &report, &provenance)?,
-        ReportFormat::Json => write_json(&mut out, &report, &provenance)?,
+        ReportFormat::Json => write_json(&mut out, &report, &provenance, &period)?,
         ReportFormat::Html => {
-            out.write_all(crate::html::render(&report, &rule_set, &provenance).as_bytes())?
+            out.write_all(crate::html::render(&report, &rule_set, &provenance, &period).as_bytes())?
         }
     }
     out.flush().context("write report")?;
@@ -105,6 +106,7 @@ pub(crate) fn write_table(
     out: &mut dyn Write,
     report: &Report,
     provenance: &Provenance,
+    period: &metrics::Period,
 ) -> io::Result<()> {
     writeln!(
         out,
@@ -115,6 +117,9 @@ pub(crate) fn write_table(
         ledger::format_recorded_at(report.as_of)
     )?;
     writeln!(out, "{}", provenance.summary())?;
+    if !period.is_all() {
+        writeln!(out, "measurement period: requests whose {period}, in each clinic's zone")?;
+    }
     if provenance.simulated {
         writeln!(
             out,
@@ -199,11 +204,20 @@ fn json_number(value: Option<f64>) -> String {
         .map_or_else(|| "null".to_owned(), |v| format!("{}", (v * 1e6).round() / 1e6))
 }
 
-fn write_json(out: &mut dyn Write, report: &Report, provenance: &Provenance) -> io::Result<()> {
+fn write_json(
+    out: &mut dyn Write,
+    report: &Report,
+    provenance: &Provenance,
+    period: &metrics::Period,
+) -> io::Result<()> {
     let by: Vec<String> = report.by.iter().map(|g| format!("\"{g}\"")).collect();
+    let period = serde_json::json!({
+        "from": period.from.map(|d| d.to_string()),
+        "to": period.to.map(|d| d.to_string()),
+    });
     write!(
         out,
-        "{{\"rule_set\":\"{}\",\"as_of\":\"{}\",\"by\":[{}],\"ledger\":{},\"rows\":[",
+        "{{\"rule_set\":\"{}\",\"as_of\":\"{}\",\"by\":[{}],\"period\":{period},\"ledger\":{},\"rows\":[",
         report.rule_set,
         ledger::format_recorded_at(report.as_of),
         by.join(","),

@@ -36,6 +36,7 @@ fn judge_part(
     rule_set: &RuleSet,
     as_of: Timestamp,
     format: VerdictsFormat,
+    period: &metrics::Period,
 ) -> Result<Judged> {
     // The opening's sequence number of each request: the merge key.
     let opened_at: std::collections::HashMap<&str, u64> = events
@@ -62,6 +63,13 @@ fn judge_part(
         verdicts.clear();
         problems.clear();
         evaluate(&history, rule_set, tz, as_of, &mut verdicts, &mut problems);
+        // The period selects by clock start in the clinic's zone; a request
+        // that cannot be judged, by its opening.
+        let in_period = |at: Timestamp| period.contains(tz.to_datetime(at).date());
+        verdicts.retain(|verdict| in_period(verdict.clock_start.timestamp()));
+        if !in_period(history.opened.occurred_at.timestamp()) {
+            problems.clear();
+        }
         let request_id = history.request.request_id.as_str();
         rows.clear();
         warnings.clear();
@@ -195,11 +203,12 @@ pub(crate) fn run(args: &VerdictsArgs) -> Result<Outcome> {
     let as_of = args.judge.as_of.unwrap_or_else(jiff::Timestamp::now);
     let ledger = Ledger::open(&args.db.db)?;
     let format = args.format;
+    let period = args.judge.period();
     let mut split = crate::parts::split(&ledger, &rule_set, as_of)?;
     let parts = split
         .fold(
             |events, seqs, shared| {
-                judge_part(events, seqs, shared, &rule_set, as_of, format).map(|j| vec![j])
+                judge_part(events, seqs, shared, &rule_set, as_of, format, &period).map(|j| vec![j])
             },
             |all: &mut Result<Vec<Judged>>, more: Result<Vec<Judged>>| match more {
                 Ok(more) => {

@@ -39,7 +39,9 @@ pub(crate) fn run(args: &WorklistArgs) -> Result<Outcome> {
     let mut split = crate::parts::split(&ledger, &rule_set, as_of)?;
     let mut items = split
         .fold(
-            |events, _, shared| metrics::worklist_part(events, shared, &rule_set, as_of),
+            |events, _, shared| {
+                metrics::worklist_part(events, shared, &rule_set, as_of, &args.judge.period())
+            },
             |items, more| items.extend(more),
         )?
         .unwrap_or_default();

@@ -77,7 +77,11 @@ impl<R: Read> Reader<R> {
             Format::Ndjson => Inner::Ndjson { input, buf: Vec::new(), line: 0 },
             Format::Csv => {
                 let delimiter = sniff_delimiter(input.buffer());
+                // Lines end at `\n` (a `\r` before it is trimmed with the
+                // cell's spaces): with the crate's default CRLF terminator,
+                // a record after a `\r\n` reports the line before its own.
                 let csv = csv::ReaderBuilder::new()
+                    .terminator(csv::Terminator::Any(b'\n'))
                     .delimiter(delimiter)
                     .has_headers(false)
                     .flexible(false)

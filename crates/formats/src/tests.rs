@@ -196,8 +196,21 @@ fn csv_as_spreadsheets_write_it() {
           Request.Triaged;e2;2024-03-01T09:31:00-08:00;r1;URGENT;;\r\n",
         expect![[r#"
             Csv
-            1: {"event_id":"e1","occurred_at":"2024-03-01T09:30:00-08:00","request_id":"r1","type":"request.triaged","urgency":"urgent"}
-            2: {"event_id":"e2","occurred_at":"2024-03-01T09:31:00-08:00","request_id":"r1","type":"request.triaged","urgency":"urgent"}
+            2: {"event_id":"e1","occurred_at":"2024-03-01T09:30:00-08:00","request_id":"r1","type":"request.triaged","urgency":"urgent"}
+            3: {"event_id":"e2","occurred_at":"2024-03-01T09:31:00-08:00","request_id":"r1","type":"request.triaged","urgency":"urgent"}
+        "#]],
+    );
+    // A quoted last cell before CRLF, and a cell holding a line break.
+    check(
+        "type,event_id,occurred_at,request_id,kind,actor\r\n\
+         harm.reported,e4,2024-03-01T09:30:00Z,r1,crisis,\"d 1\"\r\n\
+         harm.reported,e5,2024-03-01T09:30:00Z,r1,\"crisis\",\"two\r\nlines\"\r\n\
+         harm.reported,e6,2024-03-01T09:30:00Z,r1,crisis,x\r\n",
+        expect![[r#"
+            Csv
+            error: t:2: field `actor`: expected an id of 1 to 128 characters from A-Z a-z 0-9 and - _ . : / @ + # ~ =, found "d 1"
+            error: t:3: field `actor`: expected an id of 1 to 128 characters from A-Z a-z 0-9 and - _ . : / @ + # ~ =, found "two\r\nlines"
+            5: {"actor":"x","event_id":"e6","kind":"crisis","occurred_at":"2024-03-01T09:30:00Z","request_id":"r1","type":"harm.reported"}
         "#]],
     );
     check(

@@ -8,6 +8,7 @@
 
 mod access;
 mod integrity;
+mod period;
 mod report;
 mod scan;
 mod survival;
@@ -15,6 +16,7 @@ mod worklist;
 
 pub use crate::access::{Access, AgeRow, GapRow, ShareRow, TnaRow};
 pub use crate::integrity::{EventIds, Finding};
+pub use crate::period::Period;
 pub use crate::report::{GroupBy, Row, WAIT_BINS};
 pub use crate::scan::{Partial, Route, Router, Scan, Shared, finish};
 pub use crate::survival::{Wait, km_quantile};

@@ -419,9 +419,10 @@ impl Partial {
         rule_set: &RuleSet,
         as_of: Timestamp,
         by: &[GroupBy],
+        period: &crate::Period,
     ) -> Partial {
         let report::Compliance { groups, late_extensions, unjudged } =
-            report::compliance(events, shared, rule_set, as_of, &[by, &[GroupBy::Month]]);
+            report::compliance(events, shared, rule_set, as_of, &[by, &[GroupBy::Month]], period);
         let access = access::access_part(events, as_of, shared);
         let opened = integrity::opened_checks(events, shared);
         Partial { groups, late_extensions, unjudged, access, opened }
@@ -485,7 +486,8 @@ pub(crate) fn whole(
     let shared = scan.finish(rule_set);
     let events: Vec<&Event> =
         entries.iter().filter(|e| e.voided_by.is_none()).map(|e| &e.event).collect();
-    let partial = Partial::compute(&events, &shared, rule_set, as_of, by);
+    let partial =
+        Partial::compute(&events, &shared, rule_set, as_of, by, &crate::Period::default());
     finish(shared, partial, rule_set, as_of, by, chain)
 }
 

@@ -347,7 +347,8 @@ fn report_in_parts(
     for mut bucket in buckets.into_iter().rev() {
         bucket.sort_by_key(|(seq, _)| *seq);
         let events: Vec<&events::Event> = bucket.into_iter().map(|(_, e)| e).collect();
-        let partial = Partial::compute(&events, &shared, rule_set, as_of, by);
+        let partial =
+            Partial::compute(&events, &shared, rule_set, as_of, by, &crate::Period::default());
         match &mut merged {
             Some(merged) => merged.merge(partial),
             None => merged = Some(partial),

@@ -57,7 +57,7 @@ pub fn worklist(events: &[&Event], rule_set: &RuleSet, as_of: Timestamp) -> Vec<
         scan.observe(event, as_of, false);
     }
     let shared = scan.finish(rule_set);
-    let mut items = worklist_part(events, &shared, rule_set, as_of);
+    let mut items = worklist_part(events, &shared, rule_set, as_of, &crate::Period::default());
     sort_worklist(&mut items, rule_set);
     items
 }
@@ -70,6 +70,7 @@ pub fn worklist_part(
     shared: &Shared,
     rule_set: &RuleSet,
     as_of: Timestamp,
+    period: &crate::Period,
 ) -> Vec<WorkItem> {
     let mut items = Vec::new();
     let mut verdicts: Vec<Verdict<'_, '_>> = Vec::new();
@@ -82,6 +83,13 @@ pub fn worklist_part(
         verdicts.clear();
         problems.clear();
         evaluate(&history, rule_set, tz, as_of, &mut verdicts, &mut problems);
+        // The period selects by clock start in the clinic's zone; a request
+        // that cannot be judged, by its opening.
+        let in_period = |at: Timestamp| period.contains(tz.to_datetime(at).date());
+        verdicts.retain(|verdict| in_period(verdict.clock_start.timestamp()));
+        if !in_period(history.opened.occurred_at.timestamp()) {
+            problems.clear();
+        }
         for problem in &problems {
             // Closed requests need nobody's attention here (the report
             // counts them); open ones do.

@@ -124,7 +124,8 @@ fn rules_check_says_whether_a_rule_file_is_valid() {
     expect![[r#"
         exit 1
         error: bad.toml:3:1: missing field `id`
-    "#]].assert_eq(&run(dir.path(), &["rules", "check", "bad.toml"]));
+    "#]]
+    .assert_eq(&run(dir.path(), &["rules", "check", "bad.toml"]));
 }
 
 #[test]
@@ -163,4 +164,78 @@ fn the_worklist_filters_by_clinic_and_provider_type_and_names_the_patient() {
         dir.path(),
         &[&["worklist"][..], &judge, &["--provider-type", "therapist"]].concat(),
     ));
+}
+
+/// History loaded today, reported for its measurement period, gives the
+/// figures of the same events recorded as they happened; `--as-of` a date
+/// before the load says why it is empty.
+#[test]
+fn a_measurement_period_over_back_loaded_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = crate::support::repo().join("examples/small-plan.ndjson");
+    assert!(
+        run(dir.path(), &["ingest", "--db", "loaded.db", plan.to_str().unwrap()])
+            .starts_with("exit 0")
+    );
+    // The same events, recorded day by day as they happened.
+    let live = ledger::Ledger::create(dir.path().join("live.db").to_str().unwrap()).unwrap();
+    let text = std::fs::read_to_string(&plan).unwrap();
+    let events: Vec<events::Event> =
+        formats::Reader::new(text.as_bytes(), "plan").unwrap().map(|r| r.unwrap().value).collect();
+    let mut days: std::collections::BTreeMap<jiff::civil::Date, Vec<&events::Event>> =
+        std::collections::BTreeMap::new();
+    for event in &events {
+        let day = jiff::tz::TimeZone::UTC.to_datetime(event.occurred_at.timestamp()).date();
+        days.entry(day).or_default().push(event);
+    }
+    for (day, batch) in days {
+        // Recorded once the day's last event had happened and been entered.
+        let end = batch
+            .iter()
+            .flat_map(|e| [Some(e.occurred_at), e.entered_at])
+            .flatten()
+            .map(|at| at.timestamp())
+            .max()
+            .unwrap();
+        let incoming = batch.iter().enumerate().map(|(line, event)| {
+            Ok::<_, std::convert::Infallible>(ledger::Incoming::new(
+                line as u64 + 1,
+                (*event).clone(),
+            ))
+        });
+        let options = ledger::AppendOptions::new(day.to_string(), ledger::RecordedAt::At(end));
+        assert!(matches!(live.append(incoming, &options).unwrap(), ledger::Appended::Stored(_)));
+    }
+    let rows = |db: &str, period: &str| {
+        let out = std::process::Command::new(crate::support::BIN)
+            .args(["report", "--db", db, "--rules", "ca-dmhc", "--by", "clinic"])
+            .args(["--period", period, "--format", "json"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(json["period"]["from"], "2024-01-01");
+        json["rows"].clone()
+    };
+    let loaded = rows("loaded.db", "2024-01");
+    assert!(loaded.as_array().unwrap().len() > 3, "{loaded}");
+    assert_eq!(loaded, rows("live.db", "2024-01"));
+    // January 2024 only: the requests of another month are not counted.
+    let other = std::process::Command::new(crate::support::BIN)
+        .args(["report", "--db", "loaded.db", "--rules", "ca-dmhc", "--period", "2024-02"])
+        .args(["--format", "csv"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&other.stdout).lines().count(), 1, "only the header");
+    // As of a date before the load: empty, and said so.
+    let early = run(
+        dir.path(),
+        &["report", "--db", "loaded.db", "--rules", "ca-dmhc", "--as-of", "2024-02-01T00:00:00Z"],
+    );
+    assert!(
+        early.contains("warning: the as-of moment is before the ledger's first batch"),
+        "{early}"
+    );
 }

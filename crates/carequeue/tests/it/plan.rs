@@ -102,7 +102,7 @@ fn plan_staff_fits_a_ledger_and_projects() {
     // A ledger with nothing recorded by the moment asked.
     expect![[r#"
         exit 1
-        warning: 1 batch recorded after the as-of moment was left out (the latest recorded at <now>); give a later --as-of to count it
+        warning: the as-of moment is before the ledger's first batch (recorded at <now>), so nothing is counted; for history loaded later, leave --as-of at now and choose the requests with --period (or --opened-from and --opened-to)
         error: l.db holds no initial request recorded by 2020-01-01T00:00:00Z: nothing to fit
     "#]]
     .assert_eq(&run(

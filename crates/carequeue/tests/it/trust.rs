@@ -248,7 +248,7 @@ fn a_report_says_which_batches_it_counted_and_warns_of_later_ones() {
     let mut ledger = json["ledger"].clone();
     ledger["head"] = "<head>".into();
     ledger["last_batch_counted"]["head"] = "<head>".into();
-    expect![[r#"{"batches_after_as_of":1,"batches_counted":1,"chain":"valid","chain_break":null,"head":"<head>","last_batch_counted":{"batch_id":1,"head":"<head>","recorded_at":"2024-01-13T00:00:00.000000Z","source":"half"},"latest_recorded_at":"2024-01-20T00:00:00.000000Z","simulated":false}"#]]
+    expect![[r#"{"batches_after_as_of":1,"batches_counted":1,"chain":"valid","chain_break":null,"first_recorded_at":"2024-01-13T00:00:00.000000Z","head":"<head>","last_batch_counted":{"batch_id":1,"head":"<head>","recorded_at":"2024-01-13T00:00:00.000000Z","source":"half"},"latest_recorded_at":"2024-01-20T00:00:00.000000Z","simulated":false}"#]]
         .assert_eq(&ledger.to_string());
 }
 
@@ -339,8 +339,8 @@ fn a_request_that_cannot_be_judged_is_in_the_report_the_json_and_the_worklist() 
     assert_eq!(code, 0, "{stderr}");
     expect![[r#"
         1 open requests under ca-dmhc as of 2030-01-01T00:00:00.000000Z; 1 overdue (the plan must arrange care out of network); 1 cannot be judged and need attention (listed first)
-        r1             oak          non-physician-10bd     NEEDS ATTENTION: cannot be judged (1989-12-27 is outside the calendars' years 1990 to 2100)
-        r2             oak          non-physician-10bd     overdue 2168d 16h   deadline 2024-01-23 (end of day, America/Los_Angeles)  open_overdue  ARRANGE OUT-OF-NETWORK CARE
+        r1             p1           non_physician_mh oak          non-physician-10bd     NEEDS ATTENTION: cannot be judged (1989-12-27 is outside the calendars' years 1990 to 2100)
+        r2             p2           non_physician_mh oak          non-physician-10bd     overdue 2168d 16h   deadline 2024-01-23 (end of day, America/Los_Angeles)  open_overdue  ARRANGE OUT-OF-NETWORK CARE
     "#]].assert_eq(&worklist);
 }
 
