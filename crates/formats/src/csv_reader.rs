@@ -153,6 +153,12 @@ impl Header {
                     ),
                 })
             })?;
+            // Spreadsheets leave non-breaking spaces around cells too (the
+            // reader trims only ASCII ones); a cell of spaces alone is empty.
+            let text = text.trim();
+            if text.is_empty() {
+                continue;
+            }
             // Cells made safe for spreadsheets are read back as written.
             record.set(*field, Raw::Text(crate::cell::unescape_cell(text)));
         }

@@ -200,6 +200,14 @@ fn csv_as_spreadsheets_write_it() {
             3: {"event_id":"e2","occurred_at":"2024-03-01T09:31:00-08:00","request_id":"r1","type":"request.triaged","urgency":"urgent"}
         "#]],
     );
+    // Non-breaking spaces around a cell, as some spreadsheets export them.
+    check(
+        "type,event_id,occurred_at,request_id,kind\nharm.reported,e7\u{a0},2024-03-01T09:30:00Z,\u{a0}r1,crisis\n",
+        expect![[r#"
+            Csv
+            2: {"event_id":"e7","kind":"crisis","occurred_at":"2024-03-01T09:30:00Z","request_id":"r1","type":"harm.reported"}
+        "#]],
+    );
     // A quoted last cell before CRLF, and a cell holding a line break.
     check(
         "type,event_id,occurred_at,request_id,kind,actor\r\n\
