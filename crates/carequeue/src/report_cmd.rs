@@ -110,11 +110,12 @@ pub(crate) fn write_table(
 ) -> io::Result<()> {
     writeln!(
         out,
-        "{} as of {}; rate = met / (met + missed + open_overdue); waits in days from the clock start \
-         to the earliest date offered, and to the first attended visit (Kaplan-Meier, requests still \
-         waiting censored); unjudged: requests a standard applies to that cannot be judged",
+        "{} as of {}; rate = met / (met + missed + open_overdue), ! when below the standard's \
+         required rate; wait = days from the clock start to the earliest date offered \
+         (Kaplan-Meier, requests still waiting censored); unjudged = requests a standard applies \
+         to that cannot be judged",
         report.rule_set,
-        ledger::format_recorded_at(report.as_of)
+        report.as_of.strftime("%Y-%m-%d %H:%M:%S UTC")
     )?;
     writeln!(out, "{}", provenance.summary())?;
     if !period.is_all() {
@@ -168,10 +169,12 @@ fn write_rows(out: &mut dyn Write, report: &Report) -> io::Result<()> {
         for name in shown {
             let value =
                 cols.iter().find(|(h, _)| *h == name).map(|(_, v)| v.clone()).unwrap_or_default();
-            cells.push(if name == "rate" && !value.is_empty() {
-                format!("{:.1}%", value.parse::<f64>().unwrap_or(0.0) * 100.0)
-            } else {
-                value
+            cells.push(match (name, row.rate) {
+                ("rate", Some(rate)) => {
+                    let below = if rate < row.threshold { " !" } else { "  " };
+                    format!("{:.1}%{below}", rate * 100.0)
+                }
+                _ => value,
             });
         }
         lines.push(cells);

@@ -239,3 +239,28 @@ fn a_measurement_period_over_back_loaded_history() {
         "{early}"
     );
 }
+
+/// The terminal table says what its columns are and marks a rate below the
+/// standard's required rate.
+#[test]
+fn the_report_table_marks_rates_below_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = crate::support::repo().join("examples/small-plan.ndjson");
+    assert!(
+        run(dir.path(), &["ingest", "--db", "l.db", plan.to_str().unwrap()]).starts_with("exit 0")
+    );
+    let out = run(
+        dir.path(),
+        &["report", "--db", "l.db", "--rules", "ca-dmhc", "--as-of", "2100-01-01T00:00:00Z"],
+    );
+    let table: Vec<&str> =
+        out.lines().filter(|l| !l.starts_with("counted ")).take_while(|l| !l.is_empty()).collect();
+    expect![[r#"
+        exit 0
+        ca-dmhc as of 2100-01-01 00:00:00 UTC; rate = met / (met + missed + open_overdue), ! when below the standard's required rate; wait = days from the clock start to the earliest date offered (Kaplan-Meier, requests still waiting censored); unjudged = requests a standard applies to that cannot be judged
+        standard              requests  unjudged  met  missed  open_within  open_overdue  excluded      rate  wait_p50_days  wait_p90_days
+        urgent-48h                   3         0    2       1            0             0         0   66.7% !            1.2            3.1
+        psychiatrist-15bd            1         0    0       0            0             1         0    0.0% !
+        non-physician-10bd           7         0    3       1            0             2         1   50.0% !            4.8
+        sb221-follow-up-10bd         1         0    1       0            0             0         0  100.0%             12.0           12.0"#]].assert_eq(&table.join("\n"));
+}
