@@ -310,8 +310,15 @@ pub(crate) struct JudgeArgs {
 
 impl JudgeArgs {
     /// The measurement period asked for (every request when none).
-    pub(crate) fn period(&self) -> metrics::Period {
-        self.period.unwrap_or(metrics::Period { from: self.opened_from, to: self.opened_to })
+    pub(crate) fn period(&self) -> anyhow::Result<metrics::Period> {
+        if let (Some(from), Some(to)) = (self.opened_from, self.opened_to)
+            && from > to
+        {
+            anyhow::bail!(
+                "--opened-from {from} is after --opened-to {to}: no request could be in it"
+            );
+        }
+        Ok(self.period.unwrap_or(metrics::Period { from: self.opened_from, to: self.opened_to }))
     }
 }
 

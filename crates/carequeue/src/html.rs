@@ -273,7 +273,7 @@ pub(crate) fn render_plan(plan: &crate::plan_cmd::Plan) -> String {
         let _ = write!(
             html,
             "<tr><td>{name}</td><td class=\"{class}\">{}</td><td>{}</td><td>{}</td><td>{:.0}%</td></tr>",
-            plan.current[p],
+            crate::plan_cmd::human(plan.current[p]),
             answer.start[p],
             answer.staff[p],
             answer.intake_shares[p] * 100.0
@@ -316,12 +316,12 @@ pub(crate) fn render_plan(plan: &crate::plan_cmd::Plan) -> String {
         if let Some(w) = &plan.workforce {
             let _ = write!(
                 html,
-                "<p class=\"note\">Membership growth {:+.1}% a year; attrition {:?} a year; hiring capacity {:?} a year; {} months to hire; trainees {:?} a year. Needed: the answer scaled by the closed forms to each year's membership. Expected: the simulated curve at the staff's share of what is needed (the worst standard).</p>",
+                "<p class=\"note\">Membership growth {:+.1}% a year; attrition {} a year; hiring capacity {} a year; {} months to hire; trainees {} a year (therapists / psychiatrists / SUD counsellors). Needed: the answer scaled by the closed forms to each year's membership. Expected: the simulated curve at the staff's share of what is needed (the worst standard).</p>",
                 w.growth * 100.0,
-                w.attrition,
-                w.hires_per_year.map(|h| (h * 10.0).round() / 10.0),
-                w.months_to_hire,
-                w.trainees_per_year
+                w.attrition.map(crate::plan_cmd::human).join(" / "),
+                w.hires_per_year.map(crate::plan_cmd::human).join(" / "),
+                crate::plan_cmd::human(w.months_to_hire),
+                w.trainees_per_year.map(crate::plan_cmd::human).join(" / ")
             );
         }
         let labels: Vec<String> =

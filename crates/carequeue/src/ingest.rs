@@ -28,8 +28,10 @@ struct Totals {
 }
 
 pub(crate) fn run(args: &IngestArgs) -> Result<Outcome> {
-    // `--check` stores nothing, not even a new ledger: files meant for one
-    // that does not exist yet are checked against an empty one, made apart.
+    // `--check` stores nothing, not even a new ledger or a migration: an
+    // existing ledger is checked as it is (it must be one already), and
+    // files meant for a ledger that does not exist yet are checked against
+    // an empty one, made apart.
     let db = &args.db.db;
     let is_url = db.starts_with("postgres://") || db.starts_with("postgresql://");
     let scratch = if args.check && !is_url && !Path::new(db).exists() {
@@ -39,8 +41,16 @@ pub(crate) fn run(args: &IngestArgs) -> Result<Outcome> {
     };
     let ledger = match &scratch {
         Some(dir) => Ledger::create(&dir.path().join("check.db").display().to_string())?,
+        None if args.check => {
+            // Fails, naming it, on anything that is not a current ledger.
+            drop(Ledger::open(db)?);
+            Ledger::create(db)?
+        }
         None => Ledger::create(db)?,
     };
+    if scratch.is_some() {
+        writeln!(io::stdout(), "no ledger at {db}: the files are checked against an empty one")?;
+    }
     let started = Instant::now();
     let mut totals = Totals::default();
     for path in &args.files {
@@ -114,12 +124,15 @@ fn ingest_file(ledger: &Ledger, path: &Path, args: &IngestArgs, totals: &mut Tot
     options.max_problems = args.max_errors;
     options.allow_empty = args.allow_empty;
     options.dry_run = args.check;
-    let appended = match formats::Reader::new(input, &name) {
-        Err(err) => Appended::Rejected(ledger::Rejection {
-            problems: vec![Problem::Source(err)],
-            n_more: 0,
-            n_read: 0,
-        }),
+    let (appended, n_unreadable) = match formats::Reader::new(input, &name) {
+        Err(err) => (
+            Appended::Rejected(ledger::Rejection {
+                problems: vec![Problem::Source(err)],
+                n_more: 0,
+                n_read: 0,
+            }),
+            1,
+        ),
         Ok(reader) => {
             append_pipelined(ledger, reader, &options).with_context(|| format!("storing {name}"))?
         }
@@ -160,17 +173,6 @@ fn ingest_file(ledger: &Ledger, path: &Path, args: &IngestArgs, totals: &mut Tot
         Appended::Rejected(rejection) => {
             totals.n_rejected_files += 1;
             totals.rejected.push(name.clone());
-            // A record may have several problems: count records, by line.
-            let mut unreadable: Vec<u64> = rejection
-                .problems
-                .iter()
-                .filter_map(|p| match p {
-                    Problem::Source(err) => Some(err.line),
-                    _ => None,
-                })
-                .collect();
-            unreadable.dedup();
-            let n_unreadable = unreadable.len() as u64;
             totals.n_rejected += rejection.n_read + n_unreadable;
             let mut err = io::stderr().lock();
             writeln!(err, "rejected {name}: nothing of it stored")?;
@@ -244,16 +246,28 @@ impl Iterator for Received<'_> {
 
 /// Reads and checks records on one thread while the ledger stores them on
 /// this one.
+/// Also gives how many records could not be read as events (a record with
+/// several problems counts once; every one is counted, listed or not).
 fn append_pipelined<R: Read + Send>(
     ledger: &Ledger,
     reader: formats::Reader<R>,
     options: &AppendOptions,
-) -> Result<Appended<formats::Error>, ledger::Error> {
+) -> Result<(Appended<formats::Error>, u64), ledger::Error> {
     let (sender, receiver) = mpsc::sync_channel::<Message>(8);
+    let unreadable = std::sync::atomic::AtomicU64::new(0);
     std::thread::scope(|scope| {
+        let unreadable = &unreadable;
         scope.spawn(move || {
             let mut chunk = Vec::with_capacity(CHUNK);
+            // A record's problems come one after another, on its line.
+            let mut last_failed_line = None;
             for item in reader {
+                if let Err(err) = &item
+                    && last_failed_line != Some(err.line)
+                {
+                    last_failed_line = Some(err.line);
+                    unreadable.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
                 chunk.push(item.map(|located| Incoming::new(located.line, located.value)));
                 if chunk.len() == CHUNK
                     && sender.send(Message::Chunk(std::mem::take(&mut chunk))).is_err()
@@ -273,6 +287,7 @@ fn append_pipelined<R: Read + Send>(
         };
         ledger.append(received, options)
     })
+    .map(|appended| (appended, unreadable.load(std::sync::atomic::Ordering::Relaxed)))
 }
 
 fn progress_bar(name: &str, size: Option<u64>) -> Option<ProgressBar> {

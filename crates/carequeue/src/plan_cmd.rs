@@ -635,3 +635,17 @@ fn write_plan_table(out: &mut impl Write, plan: &Plan) -> Result<()> {
     writeln!(out, "{} staffings simulated in {:.1} s", answer.evaluations.len(), plan.seconds)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::human;
+
+    #[test]
+    fn numbers_as_a_person_writes_them() {
+        let shown: Vec<String> = [2.4000000000000004, 3.0, -0.001, 0.15, 12.345, 1e-9]
+            .iter()
+            .map(|v| human(*v))
+            .collect();
+        assert_eq!(shown, ["2.4", "3", "0", "0.15", "12.35", "0"]);
+    }
+}

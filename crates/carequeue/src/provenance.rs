@@ -108,8 +108,8 @@ impl Provenance {
             writeln!(
                 err,
                 "warning: the as-of moment is before the ledger's first batch (recorded at {}), \
-                 so nothing is counted; for history loaded later, leave --as-of at now and \
-                 choose the requests with --period (or --opened-from and --opened-to)",
+                 so nothing is counted; for history loaded later, leave --as-of at now (report, \
+                 verdicts and worklist choose the requests of a period with --period)",
                 self.first_recorded_at.as_deref().unwrap_or("?")
             )?;
         } else if self.batches_after_as_of > 0 {

@@ -22,7 +22,7 @@ pub(crate) fn run(args: &ReportArgs) -> Result<Outcome> {
     let rule_set = crate::rules_cmd::load(&args.judge.rules)?;
     let as_of = args.judge.as_of.unwrap_or_else(jiff::Timestamp::now);
     let ledger = Ledger::open(&args.db.db)?;
-    let period = args.judge.period();
+    let period = args.judge.period()?;
     let (report, provenance) =
         crate::parts::report(&ledger, &rule_set, as_of, &args.by, &period, args.timings)?;
     // JSON and HTML carry a break in their integrity sections; the flat

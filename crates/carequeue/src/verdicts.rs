@@ -203,7 +203,7 @@ pub(crate) fn run(args: &VerdictsArgs) -> Result<Outcome> {
     let as_of = args.judge.as_of.unwrap_or_else(jiff::Timestamp::now);
     let ledger = Ledger::open(&args.db.db)?;
     let format = args.format;
-    let period = args.judge.period();
+    let period = args.judge.period()?;
     let mut split = crate::parts::split(&ledger, &rule_set, as_of)?;
     let parts = split
         .fold(

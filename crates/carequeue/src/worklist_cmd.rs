@@ -33,15 +33,14 @@ fn deadline_text(item: &metrics::WorkItem) -> String {
 pub(crate) fn run(args: &WorklistArgs) -> Result<Outcome> {
     let rule_set = crate::rules_cmd::load(&args.judge.rules)?;
     let as_of = args.judge.as_of.unwrap_or_else(jiff::Timestamp::now);
+    let period = args.judge.period()?;
     let ledger = Ledger::open(&args.db.db)?;
     // The same single read as the report's: any size of ledger, the chain
     // checked on the way.
     let mut split = crate::parts::split(&ledger, &rule_set, as_of)?;
     let mut items = split
         .fold(
-            |events, _, shared| {
-                metrics::worklist_part(events, shared, &rule_set, as_of, &args.judge.period())
-            },
+            |events, _, shared| metrics::worklist_part(events, shared, &rule_set, as_of, &period),
             |items, more| items.extend(more),
         )?
         .unwrap_or_default();

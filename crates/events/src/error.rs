@@ -140,8 +140,8 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// The allowed value `found` most likely meant: the same letters and digits
-/// (`non-physician MH` for `non_physician_mh`), or within two edits of one
-/// allowed value, ignoring case; `None` when nothing is that close, or two
+/// (`non-physician MH` for `non_physician_mh`), or within one edit (two for
+/// 6 letters or more) of one allowed value, ignoring case; `None` when nothing is that close, or two
 /// values are equally close.
 fn closest(found: &str, allowed: &[&'static str]) -> Option<&'static str> {
     let letters = |text: &str| -> String {
@@ -168,7 +168,10 @@ fn closest(found: &str, allowed: &[&'static str]) -> Option<&'static str> {
             }
         }
     }
-    best.filter(|(distance, _)| *distance <= 2 && !tie).map(|(_, value)| value)
+    // Short words are near everything: one edit for up to 5 letters, two
+    // from 6 on.
+    let allowed_edits = if found_letters.len() <= 5 { 1 } else { 2 };
+    best.filter(|(distance, _)| *distance <= allowed_edits && !tie).map(|(_, value)| value)
 }
 
 /// The Levenshtein distance between two short texts, by characters.

@@ -89,12 +89,26 @@ impl Header {
                 message: format!("column {} is not valid UTF-8", idx + 1),
             })?;
             let name = name.strip_prefix('\u{feff}').unwrap_or(name);
-            let field = Field::from_name(name).ok_or_else(|| ErrorKind::Header {
-                message: format!(
-                    "column {} is named {name:?}, which is no field of the vocabulary \
-                     (docs/events.md lists the fields)",
-                    idx + 1
-                ),
+            let field = Field::from_name(name).ok_or_else(|| {
+                // A whole header in one cell: the file is separated by
+                // something else.
+                let separated = [('|', "`|`"), (';', "`;`"), (',', "`,`"), ('\t', "tabs")]
+                    .into_iter()
+                    .find(|(c, _)| name.contains(*c))
+                    .map(|(_, name)| {
+                        format!(
+                            "; is the file separated by {name}? carequeue reads commas, \
+                             semicolons and tabs"
+                        )
+                    })
+                    .unwrap_or_default();
+                ErrorKind::Header {
+                    message: format!(
+                        "column {} is named {name:?}, which is no field of the vocabulary \
+                         (docs/events.md lists the fields){separated}",
+                        idx + 1
+                    ),
+                }
             })?;
             if field == Field::RecordedAt {
                 return Err(ErrorKind::Header {
@@ -127,6 +141,16 @@ impl Header {
         record: &mut RawRecord<'a>,
     ) -> Result<(), ErrorKind> {
         record.clear();
+        if row.len() < self.columns.len() {
+            return Err(ErrorKind::Syntax {
+                column: None,
+                message: format!(
+                    "row has {} cells but the header names {} columns",
+                    row.len(),
+                    self.columns.len()
+                ),
+            });
+        }
         if let Some(idx) =
             row.iter().enumerate().skip(self.columns.len()).find(|(_, cell)| !cell.is_empty())
         {

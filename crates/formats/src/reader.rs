@@ -84,7 +84,9 @@ impl<R: Read> Reader<R> {
                     .terminator(csv::Terminator::Any(b'\n'))
                     .delimiter(delimiter)
                     .has_headers(false)
-                    .flexible(false)
+                    // Rows are checked against the header by `Header::fill`:
+                    // empty cells past the named columns are allowed.
+                    .flexible(true)
                     .trim(csv::Trim::All)
                     .from_reader(LineLimit::new(input));
                 Inner::Csv { input: Box::new(csv), header: None, row: csv::ByteRecord::new() }
@@ -180,7 +182,11 @@ impl<R: Read> Reader<R> {
                         Err(kind) => return Some(Err((line, vec![kind]))),
                     }
                 };
-                if row.iter().all(<[u8]>::is_empty) {
+                // A blank line (a lone `\r` of a CRLF file included) or a row
+                // of empty cells is skipped.
+                let blank =
+                    |cell: &[u8]| std::str::from_utf8(cell).is_ok_and(|t| t.trim().is_empty());
+                if row.iter().all(blank) {
                     continue;
                 }
                 let mut record = RawRecord::default();
@@ -247,7 +253,12 @@ impl<R: Read> Iterator for Reader<R> {
 /// semicolon (spreadsheets in much of Europe write those) or a tab, when
 /// one of those separates more columns. Field names never hold any of them.
 fn sniff_delimiter(head: &[u8]) -> u8 {
-    let line = head.split(|b| *b == b'\n').next().unwrap_or(head);
+    let head = head.strip_prefix(b"\xef\xbb\xbf".as_slice()).unwrap_or(head);
+    // The header: the first line that is not blank.
+    let line = head
+        .split(|b| *b == b'\n')
+        .find(|line| !line.iter().all(u8::is_ascii_whitespace))
+        .unwrap_or(head);
     let count = |delimiter: u8| line.iter().filter(|b| **b == delimiter).count();
     let mut best = (count(b','), b',');
     for delimiter in [b';', b'\t'] {

@@ -200,6 +200,18 @@ fn csv_as_spreadsheets_write_it() {
             3: {"event_id":"e2","occurred_at":"2024-03-01T09:31:00-08:00","request_id":"r1","type":"request.triaged","urgency":"urgent"}
         "#]],
     );
+    // Blank lines in a CRLF file, and rows with more empty cells than the
+    // header has columns.
+    check(
+        "type,event_id,occurred_at,request_id,kind\r\n\r\n\
+         harm.reported,e8,2024-03-01T09:30:00Z,r1,crisis,,\r\n\r\n\
+         harm.reported,e9,2024-03-01T09:30:00Z,r1\r\n\r\n",
+        expect![[r#"
+            Csv
+            3: {"event_id":"e8","kind":"crisis","occurred_at":"2024-03-01T09:30:00Z","request_id":"r1","type":"harm.reported"}
+            error: t:5: row has 4 cells but the header names 5 columns
+        "#]],
+    );
     // Non-breaking spaces around a cell, as some spreadsheets export them.
     check(
         "type,event_id,occurred_at,request_id,kind\nharm.reported,e7\u{a0},2024-03-01T09:30:00Z,\u{a0}r1,crisis\n",
@@ -235,6 +247,21 @@ fn csv_as_spreadsheets_write_it() {
             Csv
             error: t:2: column 6: a value under a column the header does not name (it names 5)
         "#]],
+    );
+    // A blank line before a semicolon header; a file separated by pipes.
+    check(
+        "\n\ntype;event_id;occurred_at;request_id;kind\nharm.reported;e10;2024-03-01T09:30:00Z;r1;crisis\n",
+        expect![[r#"
+            Csv
+            4: {"event_id":"e10","kind":"crisis","occurred_at":"2024-03-01T09:30:00Z","request_id":"r1","type":"harm.reported"}
+        "#]],
+    );
+    check(
+        "type|event_id|occurred_at\n",
+        expect![[r#"
+        Csv
+        error: t:1: CSV header: column 1 is named "type|event_id|occurred_at", which is no field of the vocabulary (docs/events.md lists the fields); is the file separated by `|`? carequeue reads commas, semicolons and tabs
+    "#]],
     );
     check(
         "type,event_id,,occurred_at\n",
@@ -322,10 +349,10 @@ fn csv_errors() {
          request.triaged,e5,2024-03-01T09:30:00Z,r1,urgent\n",
         expect![[r#"
             Csv
-            error: t:2: row has 4 cells but the header has 5
+            error: t:2: row has 4 cells but the header names 5 columns
             error: t:3: field `urgency`: expected one of urgent, routine, found "soon"
             error: t:4: field `request_id`: required for `request.triaged` events, but absent
-            error: t:5: row has 3 cells but the header has 5
+            error: t:5: row has 3 cells but the header names 5 columns
         "#]],
     );
     check_bytes(

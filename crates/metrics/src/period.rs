@@ -22,8 +22,12 @@ impl Period {
     /// month).
     pub fn parse(text: &str) -> Option<Period> {
         let text = text.trim();
+        // Digits, one `-` and a `Q`: no signs, no spaces inside.
+        if !text.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b'Q' || b == b'q') {
+            return None;
+        }
         let whole = |from: Date, to: Date| Some(Period { from: Some(from), to: Some(to) });
-        if let Some((year, quarter)) = text.split_once(['-', ' ']).and_then(|(y, q)| {
+        if let Some((year, quarter)) = text.split_once('-').and_then(|(y, q)| {
             let q = q.strip_prefix(['Q', 'q'])?;
             Some((y.parse::<i16>().ok()?, q.parse::<i8>().ok()?))
         }) {

@@ -26,7 +26,8 @@ pub enum GroupBy {
     ProviderType,
     /// The most urgent urgency the request had.
     Urgency,
-    /// The month of the request, in the clinic's time zone (`2024-01`).
+    /// The month the clock started, in the clinic's time zone (`2024-01`): for
+    /// most requests the month of the request.
     Month,
 }
 
@@ -353,18 +354,23 @@ pub(crate) fn compliance(
         }
         let facts = request_facts(&history);
         let opened = history.opened.occurred_at.timestamp();
-        let key = |group: &GroupBy| match group {
-            GroupBy::Clinic => clinic_id.to_owned(),
-            GroupBy::Network => clinic.network.clone(),
-            GroupBy::ProviderType => history.request.provider_type.as_str().to_owned(),
-            GroupBy::Urgency => facts.urgency.as_str().to_owned(),
-            GroupBy::Month => {
-                let date = clinic.time_zone.to_datetime(opened).date();
-                format!("{:04}-{:02}", date.year(), date.month())
-            }
+        // The month is the clock start's, in the clinic's zone, as the
+        // measurement period is (for most requests, the month of the
+        // request); a request that cannot be judged, its opening's.
+        let keys_at = |start: Timestamp| -> Vec<Vec<String>> {
+            let key = |group: &GroupBy| match group {
+                GroupBy::Clinic => clinic_id.to_owned(),
+                GroupBy::Network => clinic.network.clone(),
+                GroupBy::ProviderType => history.request.provider_type.as_str().to_owned(),
+                GroupBy::Urgency => facts.urgency.as_str().to_owned(),
+                GroupBy::Month => {
+                    let date = clinic.time_zone.to_datetime(start).date();
+                    format!("{:04}-{:02}", date.year(), date.month())
+                }
+            };
+            groupings.iter().map(|by| by.iter().map(key).collect()).collect()
         };
-        let keys: Vec<Vec<String>> =
-            groupings.iter().map(|by| by.iter().map(key).collect()).collect();
+        let keys = keys_at(opened);
         for problem in &problems {
             // A problem always names a standard of the rule set judged.
             if let Some(standard) = standard_idx(&problem.standard) {
@@ -422,6 +428,7 @@ pub(crate) fn compliance(
                     .filter(|h| **h >= start && **h < visit)
                     .count() as u64,
             };
+            let keys = keys_at(start);
             for (groups, keys) in groups.iter_mut().zip(&keys) {
                 groups.entry((keys.clone(), contribution.standard)).or_default().add(&contribution);
             }

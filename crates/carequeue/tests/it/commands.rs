@@ -57,7 +57,7 @@ fn ingest_verify_export_and_ingest_again() {
     let early = run(dir.path(), &["events", "--db", "l.db", "--as-of", "2020-01-01T00:00:00Z"]);
     expect![[r#"
         exit 0
-        warning: the as-of moment is before the ledger's first batch (recorded at <now>), so nothing is counted; for history loaded later, leave --as-of at now and choose the requests with --period (or --opened-from and --opened-to)
+        warning: the as-of moment is before the ledger's first batch (recorded at <now>), so nothing is counted; for history loaded later, leave --as-of at now (report, verdicts and worklist choose the requests of a period with --period)
     "#]]
     .assert_eq(&early);
 }

@@ -57,6 +57,7 @@ fn check_validates_without_storing_anything() {
     .unwrap();
     expect![[r#"
         exit 0
+        no ledger at l.db: the files are checked against an empty one
         checked a.csv: 1 events, 1 new, 0 duplicate; valid, nothing stored (--check)
         1 file: 1 new, 0 duplicate, 0 rejected events in <time>
     "#]]
@@ -173,13 +174,17 @@ fn the_worklist_filters_by_clinic_and_provider_type_and_names_the_patient() {
 fn a_measurement_period_over_back_loaded_history() {
     let dir = tempfile::tempdir().unwrap();
     let plan = crate::support::repo().join("examples/small-plan.ndjson");
-    assert!(
-        run(dir.path(), &["ingest", "--db", "loaded.db", plan.to_str().unwrap()])
-            .starts_with("exit 0")
-    );
+    // Two more requests: one opened at 23:30 on 31 January in Oakland (1
+    // February in UTC, January in the clinic's zone), one in February.
+    let more = r#"{"event_id":"m1","type":"request.opened","occurred_at":"2024-01-31T23:30:00-08:00","request_id":"r90","patient_id":"p90","clinic":"oak","urgency":"routine","provider_type":"non_physician_mh","visit":"initial"}
+{"event_id":"m2","type":"request.opened","occurred_at":"2024-02-05T10:00:00-08:00","request_id":"r91","patient_id":"p91","clinic":"oak","urgency":"routine","provider_type":"non_physician_mh","visit":"initial"}
+"#;
+    let text = std::fs::read_to_string(&plan).unwrap() + more;
+    std::fs::write(dir.path().join("history.ndjson"), &text).unwrap();
+    let loaded = run(dir.path(), &["ingest", "--db", "loaded.db", "history.ndjson"]);
+    assert!(loaded.starts_with("exit 0"), "{loaded}");
     // The same events, recorded day by day as they happened.
     let live = ledger::Ledger::create(dir.path().join("live.db").to_str().unwrap()).unwrap();
-    let text = std::fs::read_to_string(&plan).unwrap();
     let events: Vec<events::Event> =
         formats::Reader::new(text.as_bytes(), "plan").unwrap().map(|r| r.unwrap().value).collect();
     let mut days: std::collections::BTreeMap<jiff::civil::Date, Vec<&events::Event>> =
@@ -206,29 +211,90 @@ fn a_measurement_period_over_back_loaded_history() {
         let options = ledger::AppendOptions::new(day.to_string(), ledger::RecordedAt::At(end));
         assert!(matches!(live.append(incoming, &options).unwrap(), ledger::Appended::Stored(_)));
     }
-    let rows = |db: &str, period: &str| {
+    let json = |args: &[&str]| {
         let out = std::process::Command::new(crate::support::BIN)
-            .args(["report", "--db", db, "--rules", "ca-dmhc", "--by", "clinic"])
-            .args(["--period", period, "--format", "json"])
+            .args(args)
+            .args(["--rules", "ca-dmhc", "--format", "json"])
             .current_dir(dir.path())
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(json["period"]["from"], "2024-01-01");
-        json["rows"].clone()
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
     };
-    let loaded = rows("loaded.db", "2024-01");
-    assert!(loaded.as_array().unwrap().len() > 3, "{loaded}");
-    assert_eq!(loaded, rows("live.db", "2024-01"));
-    // January 2024 only: the requests of another month are not counted.
-    let other = std::process::Command::new(crate::support::BIN)
-        .args(["report", "--db", "loaded.db", "--rules", "ca-dmhc", "--period", "2024-02"])
-        .args(["--format", "csv"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&other.stdout).lines().count(), 1, "only the header");
+    let rows = |db: &str, period: &[&str]| {
+        json(&[&["report", "--db", db, "--by", "clinic,month"][..], period].concat())["rows"]
+            .clone()
+    };
+    let requests = |rows: &serde_json::Value| -> u64 {
+        rows.as_array().unwrap().iter().map(|r| r["requests"].as_u64().unwrap()).sum()
+    };
+    for period in [&["--period", "2024-01"][..], &["--period", "2024-02"]] {
+        assert_eq!(rows("loaded.db", period), rows("live.db", period), "{period:?}");
+    }
+    // The period chooses: January has the plan's requests and the one of
+    // 23:30 on the 31st; February the one of the 5th.
+    let january = rows("loaded.db", &["--period", "2024-01"]);
+    let february = rows("loaded.db", &["--period", "2024-02"]);
+    let everything = rows("loaded.db", &[]);
+    assert_eq!(requests(&february), 1, "{february}");
+    assert_eq!(requests(&january) + 1, requests(&everything));
+    assert!(january.as_array().unwrap().iter().all(|r| r["month"] == "2024-01"), "{january}");
+    // --opened-from and --opened-to are the same choice, dates included.
+    assert_eq!(
+        rows("loaded.db", &["--opened-from", "2024-02-01", "--opened-to", "2024-02-29"]),
+        february
+    );
+    // verdicts and the worklist choose alike.
+    let verdicts = json(&["verdicts", "--db", "loaded.db", "--period", "2024-02"]);
+    let ids: Vec<&str> = verdicts["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["request_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["r91"]);
+    let worklist = run(
+        dir.path(),
+        &[
+            "worklist",
+            "--db",
+            "loaded.db",
+            "--rules",
+            "ca-dmhc",
+            "--period",
+            "2024-01",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(worklist.contains("r90,") && !worklist.contains("r91,"), "{worklist}");
+    expect![[r#"
+        exit 2
+        error: invalid value '2024-13' for '--period <P>': expected a year (2025), a quarter (2025-Q3) or a month (2025-07)
+
+        For more information, try '--help'.
+    "#]].assert_eq(&run(
+        dir.path(),
+        &["report", "--db", "loaded.db", "--rules", "ca-dmhc", "--period", "2024-13"],
+    ));
+    let backwards = run(
+        dir.path(),
+        &[
+            "report",
+            "--db",
+            "loaded.db",
+            "--rules",
+            "ca-dmhc",
+            "--opened-from",
+            "2024-03-01",
+            "--opened-to",
+            "2024-02-01",
+        ],
+    );
+    assert!(
+        backwards.starts_with("exit 1") && backwards.contains("is after --opened-to"),
+        "{backwards}"
+    );
     // As of a date before the load: empty, and said so.
     let early = run(
         dir.path(),
@@ -263,4 +329,73 @@ fn the_report_table_marks_rates_below_threshold() {
         psychiatrist-15bd            1         0    0       0            0             1         0    0.0% !
         non-physician-10bd           7         0    3       1            0             2         1   50.0% !            4.8
         sb221-follow-up-10bd         1         0    1       0            0             0         0  100.0%             12.0           12.0"#]].assert_eq(&table.join("\n"));
+}
+
+/// The CSV templates ingest in the order `docs/events.md` gives, each file
+/// a batch, and every event of the documentation's examples is one of them.
+#[test]
+fn the_templates_ingest_in_the_documented_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let templates = crate::support::repo().join("examples/templates");
+    let docs = std::fs::read_to_string(crate::support::repo().join("docs/events.md")).unwrap();
+    // The numbered list under "CSV templates".
+    let order: Vec<String> = docs
+        .lines()
+        .skip_while(|line| !line.starts_with("## CSV templates"))
+        .filter_map(|line| {
+            let (number, rest) = line.split_once(". `")?;
+            number.parse::<u32>().ok()?;
+            Some(rest.split('`').next()?.to_owned())
+        })
+        .take_while(|name| name.ends_with(".csv"))
+        .collect();
+    let mut files: Vec<String> = std::fs::read_dir(&templates)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let mut listed = order.clone();
+    listed.sort();
+    assert_eq!(listed, files, "the documented order names every template once");
+    assert_eq!(order.len(), 17, "a template per event type");
+    let paths: Vec<String> =
+        order.iter().map(|f| templates.join(f).display().to_string()).collect();
+    let args: Vec<&str> =
+        ["ingest", "--db", "t.db"].into_iter().chain(paths.iter().map(String::as_str)).collect();
+    let out = run(dir.path(), &args);
+    assert!(out.starts_with("exit 0") && out.contains("17 files: 17 new"), "{out}");
+    let report =
+        run(dir.path(), &["report", "--db", "t.db", "--rules", "ca-dmhc", "--format", "json"]);
+    assert!(report.starts_with("exit 0"), "{report}");
+}
+
+/// HTML is not written to a terminal (400 KB of markup on the screen); it is
+/// written to a file or a pipe.
+#[test]
+fn an_html_report_is_refused_on_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = crate::support::repo().join("examples/small-plan.ndjson");
+    assert!(
+        run(dir.path(), &["ingest", "--db", "l.db", plan.to_str().unwrap()]).starts_with("exit 0")
+    );
+    let command = format!("{} report --db l.db --rules ca-dmhc --format html", crate::support::BIN);
+    // `script` gives the command a terminal (util-linux).
+    let Ok(output) = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(dir.path())
+        .output()
+    else {
+        assert!(std::env::var_os("CI").is_none(), "CI needs `script` (util-linux)");
+        return;
+    };
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("give --out FILE"), "{text}");
+    assert!(!text.contains("<html"), "{text}");
+    // To a pipe, it is written.
+    let piped = std::process::Command::new(crate::support::BIN)
+        .args(["report", "--db", "l.db", "--rules", "ca-dmhc", "--format", "html"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&piped.stdout).contains("<html"));
 }

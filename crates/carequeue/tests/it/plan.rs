@@ -102,7 +102,7 @@ fn plan_staff_fits_a_ledger_and_projects() {
     // A ledger with nothing recorded by the moment asked.
     expect![[r#"
         exit 1
-        warning: the as-of moment is before the ledger's first batch (recorded at <now>), so nothing is counted; for history loaded later, leave --as-of at now and choose the requests with --period (or --opened-from and --opened-to)
+        warning: the as-of moment is before the ledger's first batch (recorded at <now>), so nothing is counted; for history loaded later, leave --as-of at now (report, verdicts and worklist choose the requests of a period with --period)
         error: l.db holds no initial request recorded by 2020-01-01T00:00:00Z: nothing to fit
     "#]]
     .assert_eq(&run(

@@ -209,3 +209,40 @@ fn events_after_their_recording_are_rejected_with_their_line() {
         assert!(out.starts_with("stored"), "{out}");
     }
 }
+
+#[test]
+fn a_dry_run_checks_everything_and_stores_nothing() {
+    for db in backends() {
+        let ledger = Ledger::create(db.location()).unwrap();
+        append(&ledger, CLINIC, RecordedAt::At(at(0))).unwrap();
+        let mut options = options(RecordedAt::At(at(10)));
+        options.dry_run = true;
+        let text = format!(
+            "{CLINIC}\n{}",
+            r#"{"event_id":"b2","type":"request.opened","occurred_at":"2024-01-08T10:00:00-08:00","request_id":"r1","patient_id":"p1","clinic":"c1","urgency":"routine","provider_type":"sud","visit":"initial"}"#
+        );
+        let out = render(&ledger.append(read(&text), &options).unwrap());
+        assert_eq!(out, "stored: read 2 new 1 duplicate 1 seq 2..=2", "{}", db.kind());
+        assert_eq!(ledger.head().unwrap().seq, 1, "{}: the dry run stored", db.kind());
+        assert_eq!(ledger.batches().unwrap().len(), 1, "{}", db.kind());
+        // Problems are found as by a real append.
+        let bad = r#"{"event_id":"b3","type":"harm.reported","occurred_at":"2024-01-08T10:00:00-08:00","request_id":"r9","kind":"crisis"}"#;
+        let out = render(&ledger.append(read(bad), &options).unwrap());
+        assert!(out.starts_with("rejected") && out.contains("unknown request"), "{out}");
+    }
+}
+
+#[test]
+fn a_batch_without_events_is_rejected_unless_allowed() {
+    for db in backends() {
+        let ledger = Ledger::create(db.location()).unwrap();
+        let out = append(&ledger, "", RecordedAt::At(at(0))).unwrap();
+        assert_eq!(out, "rejected after reading 0 events:\n  no events", "{}", db.kind());
+        assert_eq!(ledger.batches().unwrap().len(), 0, "{}", db.kind());
+        let mut options = options(RecordedAt::At(at(0)));
+        options.allow_empty = true;
+        let out = render(&ledger.append(read(""), &options).unwrap());
+        assert!(out.starts_with("stored: read 0 new 0"), "{}: {out}", db.kind());
+        assert_eq!(ledger.batches().unwrap().len(), 1, "{}", db.kind());
+    }
+}
