@@ -445,8 +445,8 @@ pub(crate) enum RulesCommand {
         #[arg(value_name = "ID|PATH")]
         rules: String,
     },
-    /// Check a rule file: every problem with its line and column, exit 1
-    /// when it is not a valid rule set.
+    /// Check a rule file: its first problem with its line and column, and
+    /// exit 1, when it is not a valid rule set.
     Check {
         /// The rule file (TOML, see docs/rules.md).
         #[arg(value_name = "FILE")]
