@@ -410,7 +410,8 @@ pub(crate) fn render(
     provenance: &Provenance,
     period: &metrics::Period,
 ) -> String {
-    let as_of = ledger::format_recorded_at(report.as_of);
+    // For a reader: to the minute, in UTC (the JSON keeps the exact moment).
+    let as_of = report.as_of.strftime("%Y-%m-%d %H:%M UTC").to_string();
     let mut html = head(&format!("carequeue report: {} as of {as_of}", rule_set.id));
     if let Some(broken) = provenance.broken() {
         let _ = write!(
