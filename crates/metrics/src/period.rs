@@ -61,6 +61,27 @@ impl Period {
     pub fn contains(&self, date: Date) -> bool {
         self.from.is_none_or(|from| date >= from) && self.to.is_none_or(|to| date <= to)
     }
+
+    /// Keeps what the period selects of one request's judgement: the
+    /// verdicts whose clock started in it, and the problems of a request
+    /// opened in it (a request that cannot be judged has no clock start),
+    /// dates in the clinic's zone `tz`.
+    pub fn select(
+        &self,
+        history: &rules::History<'_>,
+        tz: &jiff::tz::TimeZone,
+        verdicts: &mut Vec<rules::Verdict<'_, '_>>,
+        problems: &mut Vec<rules::Problem>,
+    ) {
+        if self.is_all() {
+            return;
+        }
+        let within = |at: jiff::Timestamp| self.contains(tz.to_datetime(at).date());
+        verdicts.retain(|verdict| within(verdict.clock_start.timestamp()));
+        if !within(history.opened.occurred_at.timestamp()) {
+            problems.clear();
+        }
+    }
 }
 
 impl fmt::Display for Period {

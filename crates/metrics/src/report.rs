@@ -342,13 +342,7 @@ pub(crate) fn compliance(
         verdicts.clear();
         problems.clear();
         evaluate(&history, rule_set, &clinic.time_zone, as_of, &mut verdicts, &mut problems);
-        // The period selects by clock start, in the clinic's zone; a
-        // request that cannot be judged, by its opening.
-        let in_period = |at: Timestamp| period.contains(clinic.time_zone.to_datetime(at).date());
-        verdicts.retain(|verdict| in_period(verdict.clock_start.timestamp()));
-        if !in_period(history.opened.occurred_at.timestamp()) {
-            problems.clear();
-        }
+        period.select(&history, &clinic.time_zone, &mut verdicts, &mut problems);
         if verdicts.is_empty() && problems.is_empty() {
             continue;
         }

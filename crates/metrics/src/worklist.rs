@@ -83,13 +83,7 @@ pub fn worklist_part(
         verdicts.clear();
         problems.clear();
         evaluate(&history, rule_set, tz, as_of, &mut verdicts, &mut problems);
-        // The period selects by clock start in the clinic's zone; a request
-        // that cannot be judged, by its opening.
-        let in_period = |at: Timestamp| period.contains(tz.to_datetime(at).date());
-        verdicts.retain(|verdict| in_period(verdict.clock_start.timestamp()));
-        if !in_period(history.opened.occurred_at.timestamp()) {
-            problems.clear();
-        }
+        period.select(&history, tz, &mut verdicts, &mut problems);
         for problem in &problems {
             // Closed requests need nobody's attention here (the report
             // counts them); open ones do.
