@@ -254,6 +254,8 @@ table{{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}}th,td{{border:1
 th:first-child,td:first-child{{text-align:left}}td.bad{{background:#fde2e4}}td.good{{background:#e2f5e9}}
 figure{{margin:1rem 0}}figcaption{{font-weight:600;margin-bottom:.25rem}}svg{{width:100%;height:auto;font-size:11px}}
 .tick{{fill:#444}}.axis{{fill:#222;font-weight:600}}.legend{{fill:#222}}p.note{{color:#555;font-size:.85rem}}p.broken{{background:#fde8e8;border:2px solid #b00;color:#600;padding:.6rem}}
+table.wide{{width:100%;table-layout:auto}}table.wide th{{vertical-align:bottom}}td{{overflow-wrap:break-word}}th{{overflow-wrap:anywhere;hyphens:auto}}thead{{display:table-header-group}}tr{{break-inside:avoid}}figure{{break-inside:avoid}}
+@page{{margin:1.5cm}}@media print{{body{{max-width:none;margin:0;padding:0;font-size:10pt}}table{{font-size:8pt}}h2{{break-after:avoid}}}}
 </style></head><body>"#,
         esc(title)
     );
@@ -558,18 +560,17 @@ pub(crate) fn render(
     ));
 
     // The table as asked.
-    html.push_str("<h2>Compliance table</h2><div style=\"overflow-x:auto\"><table><tr>");
-    for group in &report.by {
-        let _ = write!(html, "<th>{}</th>", esc(group.as_str()));
-    }
-    html.push_str("<th>standard</th><th>requests</th><th>unjudged</th><th>met</th><th>missed</th><th>open within</th><th>open overdue</th><th>excluded</th><th>rate</th><th>wait p50 (days)</th><th>wait p90 (days)</th><th>extensions</th><th>patient-preference declines</th><th>out of network</th><th>group for individual</th><th>");
-    html.push_str(harm_label);
-    html.push_str("</th></tr>");
+    // Two tables of the same rows, narrow enough for a page: the verdicts,
+    // then the waits and what happened while people waited.
+    html.push_str("<h2>Compliance table</h2><table class=\"wide\"><thead><tr>");
+    let group_headers: String =
+        report.by.iter().map(|group| format!("<th>{}</th>", esc(group.as_str()))).collect();
+    html.push_str(&group_headers);
+    html.push_str("<th>standard</th><th>requests</th><th>unjudged</th><th>met</th><th>missed</th><th>open within</th><th>open overdue</th><th>excluded</th><th>rate</th></tr></thead><tbody>");
+    let group_cells = |row: &Row| -> String {
+        row.keys.iter().map(|key| format!("<td>{}</td>", esc(key))).collect()
+    };
     for row in &report.rows {
-        html.push_str("<tr>");
-        for key in &row.keys {
-            let _ = write!(html, "<td>{}</td>", esc(key));
-        }
         let class = match row.rate {
             Some(r) if r >= row.threshold => "good",
             Some(_) => "bad",
@@ -577,7 +578,8 @@ pub(crate) fn render(
         };
         let _ = write!(
             html,
-            "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr>{}<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{}</td></tr>",
+            group_cells(row),
             esc(&row.standard),
             row.requests,
             row.unjudged,
@@ -587,6 +589,24 @@ pub(crate) fn render(
             row.open_overdue,
             row.excluded,
             pct(row.rate),
+        );
+    }
+    html.push_str("</tbody></table>");
+    html.push_str(
+        "<h3>Waits, and what happened while people waited</h3><table class=\"wide\"><thead><tr>",
+    );
+    html.push_str(&group_headers);
+    let _ = write!(
+        html,
+        "<th>standard</th><th>wait p50 (days)</th><th>wait p90 (days)</th><th>extensions</th><th>patient-preference declines</th><th>out of network</th><th>group for individual</th><th>{}</th></tr></thead><tbody>",
+        esc(harm_label)
+    );
+    for row in &report.rows {
+        let _ = write!(
+            html,
+            "<tr>{}<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            group_cells(row),
+            esc(&row.standard),
             days(row.wait_p50_days),
             days(row.wait_p90_days),
             row.extensions,
@@ -596,7 +616,7 @@ pub(crate) fn render(
             row.harm_while_waiting
         );
     }
-    html.push_str("</table></div>");
+    html.push_str("</tbody></table>");
 
     // Third next available over time.
     let access = &report.access;

@@ -62,6 +62,58 @@ fn open_in_chromium(dir: &std::path::Path, page: &std::path::Path) -> Option<Str
     Some(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
+/// Lays `page` out in Chromium at `width` CSS pixels and lists what does
+/// not fit: a page that scrolls sideways, an element whose content is wider
+/// than its box, a chart's legend outside its drawing. A wrapper page (with
+/// the only script, the measuring one) holds the report in a frame.
+fn layout_problems(dir: &std::path::Path, page: &std::path::Path, width: u32) -> Option<String> {
+    let browser = chromium()?;
+    let wrapper = dir.join(format!("measure-{width}.html"));
+    std::fs::write(
+        &wrapper,
+        format!(
+            r#"<!DOCTYPE html><html><body style="margin:0"><iframe id="f" src="{}" style="width:{width}px;height:900px;border:0"></iframe><pre id="out">not measured</pre>
+<script>
+document.getElementById("f").addEventListener("load", function () {{
+  var d = this.contentDocument, found = [], root = d.documentElement;
+  if (root.scrollWidth > root.clientWidth + 1) found.push("the page scrolls sideways: " + root.scrollWidth + " > " + root.clientWidth);
+  d.querySelectorAll("body *").forEach(function (e) {{
+    if (e.closest("svg")) return;
+    if (e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0) found.push(e.tagName + " '" + e.textContent.slice(0, 40) + "': " + e.scrollWidth + " > " + e.clientWidth);
+  }});
+  d.querySelectorAll("svg").forEach(function (svg) {{
+    var box = svg.getBoundingClientRect();
+    svg.querySelectorAll("text").forEach(function (t) {{
+      var b = t.getBoundingClientRect();
+      if (b.left < box.left - 1 || b.right > box.right + 1 || b.top < box.top - 1 || b.bottom > box.bottom + 1) found.push("svg text '" + t.textContent + "' outside its chart");
+    }});
+  }});
+  document.getElementById("out").textContent = found.length ? found.join("\n") : "fits";
+}});
+</script></body></html>"#,
+            page.file_name().unwrap().to_string_lossy()
+        ),
+    )
+    .unwrap();
+    let output = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--allow-file-access-from-files",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", dir.join("chromium-measure").display()))
+        .arg(format!("file://{}", wrapper.display()))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&output.stdout);
+    let start = dom.find("<pre id=\"out\">")? + "<pre id=\"out\">".len();
+    let end = dom[start..].find("</pre>")? + start;
+    Some(dom[start..end].to_owned())
+}
+
 #[test]
 fn the_html_report_opens_in_chromium_without_console_errors() {
     let dir = tempfile::tempdir().unwrap();
@@ -96,6 +148,12 @@ fn the_html_report_opens_in_chromium_without_console_errors() {
     assert!(dom.contains("Rate of compliance by month"), "the charts did not render");
     assert_eq!(dom.matches("<svg").count(), 5, "five charts");
     assert!(dom.contains("Integrity findings"));
+    // It fits a 1280-pixel screen and a narrower window: nothing scrolls
+    // sideways, no text overflows its cell, every legend is in its chart.
+    for width in [1280, 800] {
+        let problems = layout_problems(dir.path(), &report, width).unwrap();
+        assert_eq!(problems, "fits", "at {width} px");
+    }
 }
 
 #[test]
