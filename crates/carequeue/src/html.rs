@@ -254,7 +254,7 @@ table{{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}}th,td{{border:1
 th:first-child,td:first-child{{text-align:left}}td.bad{{background:#fde2e4}}td.good{{background:#e2f5e9}}
 figure{{margin:1rem 0}}figcaption{{font-weight:600;margin-bottom:.25rem}}svg{{width:100%;height:auto;font-size:11px}}
 .tick{{fill:#444}}.axis{{fill:#222;font-weight:600}}.legend{{fill:#222}}p.note{{color:#555;font-size:.85rem}}p.broken{{background:#fde8e8;border:2px solid #b00;color:#600;padding:.6rem}}
-table.wide{{width:100%;table-layout:auto}}table.wide th{{vertical-align:bottom}}td{{overflow-wrap:break-word}}th{{overflow-wrap:anywhere;hyphens:auto}}thead{{display:table-header-group}}tr{{break-inside:avoid}}figure{{break-inside:avoid}}
+table.wide{{width:100%;table-layout:auto}}span.n{{color:#666;font-size:.75rem}}table.signoff{{width:100%}}table.signoff td{{height:2.2rem;min-width:8rem}}table.wide th{{vertical-align:bottom}}td{{overflow-wrap:break-word}}th{{overflow-wrap:anywhere;hyphens:auto}}thead{{display:table-header-group}}tr{{break-inside:avoid}}figure{{break-inside:avoid}}
 @page{{margin:1.5cm}}@media print{{body{{max-width:none;margin:0;padding:0;font-size:10pt}}table{{font-size:8pt}}h2{{break-after:avoid}}}}
 </style></head><body>"#,
         esc(title)
@@ -427,6 +427,39 @@ fn per_standard(rows: &[Row], rule_set: &RuleSet) -> Vec<Row> {
         .collect()
 }
 
+/// The methods statement (every standard's clock, with its source) and a
+/// block for the people who sign the report off.
+fn methods(html: &mut String, rule_set: &RuleSet) {
+    html.push_str("<h2>Methods</h2><p>Every request recorded in the ledger by the as-of moment is judged under each standard of the rule set that applies to it, from the events about it (voided events count for nothing). A standard is met when an appointment was offered in time (an offer declined by the patient still counts); its rate of compliance is met / (met + missed + open overdue). The clock rules applied:</p><table><thead><tr><th>standard</th><th>limit</th><th>clock starts</th><th>clock stops</th><th>business days of</th><th>source</th></tr></thead><tbody>");
+    for standard in &rule_set.standards {
+        let start = match standard.clock_start {
+            rules::ClockStart::Request => {
+                "at the request (urgent: at the triage that made it urgent)"
+            }
+            rules::ClockStart::PriorAppointment => "at the prior appointment",
+        };
+        let stop = match standard.stop {
+            rules::Stop::FirstQualifyingOffer => "first qualifying offer",
+            rules::Stop::FirstAttended => "first attended visit",
+        };
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{start}</td><td>{stop}</td><td>{}</td><td>{}</td></tr>",
+            esc(&standard.name),
+            esc(&standard.limit.to_string()),
+            esc(standard.calendar.description()),
+            esc(&standard.source)
+        );
+    }
+    let _ = write!(
+        html,
+        "</tbody></table><p class=\"note\">A day-counted deadline is the whole last day in the clinic's time zone; a clinical extension recorded by the deadline moves it, for a day-counted standard to the end of the date named. Every judgement call, with the regulation's words, is documented in carequeue's docs/rules.md; the rule set: {} ({}).</p>",
+        esc(&rule_set.name),
+        esc(&rule_set.source)
+    );
+    html.push_str("<h2>Sign-off</h2><table class=\"signoff\"><tbody><tr><th>Prepared by</th><td></td><th>Date</th><td></td></tr><tr><th>Reviewed by (compliance officer)</th><td></td><th>Date</th><td></td></tr><tr><th>Signature</th><td colspan=\"3\"></td></tr></tbody></table>");
+}
+
 /// Renders the whole report.
 pub(crate) fn render(
     report: &Report,
@@ -505,6 +538,43 @@ pub(crate) fn render(
         );
     }
     html.push_str("</table>");
+
+    // Network by network, as regulators judge a plan (California's DMHC
+    // tests each network against the required rate).
+    html.push_str("<h2>Rates by network</h2><p class=\"note\">Each network's rate of compliance per standard against the standard's required rate; n is the number of requests judged.</p><table><thead><tr><th>network</th>");
+    for standard in &rule_set.standards {
+        let _ = write!(html, "<th>{}</th>", esc(&standard.id));
+    }
+    html.push_str("</tr></thead><tbody>");
+    let networks: std::collections::BTreeSet<&str> =
+        report.by_network.iter().map(|r| r.keys[0].as_str()).collect();
+    for network in networks {
+        let _ = write!(html, "<tr><td>{}</td>", esc(network));
+        for standard in &rule_set.standards {
+            let row = report
+                .by_network
+                .iter()
+                .find(|r| r.keys[0] == network && r.standard == standard.id);
+            match row {
+                Some(row) => {
+                    let class = match row.rate {
+                        Some(r) if r >= row.threshold => "good",
+                        Some(_) => "bad",
+                        None => "",
+                    };
+                    let _ = write!(
+                        html,
+                        "<td class=\"{class}\">{} <span class=\"n\">n={}</span></td>",
+                        pct(row.rate),
+                        row.requests
+                    );
+                }
+                None => html.push_str("<td>–</td>"),
+            }
+        }
+        html.push_str("</tr>");
+    }
+    html.push_str("</tbody></table>");
 
     // Compliance by month per standard.
     let months: Vec<String> = report
@@ -761,7 +831,9 @@ pub(crate) fn render(
             first.join(" ")
         );
     }
-    html.push_str("</table><p class=\"note\">Generated by carequeue from the events recorded by the as-of moment; computing the same report as of the same moment later gives the same figures.</p></body></html>\n");
+    html.push_str("</table>");
+    methods(&mut html, rule_set);
+    html.push_str("<p class=\"note\">Generated by carequeue from the events recorded by the as-of moment; computing the same report as of the same moment later gives the same figures.</p></body></html>\n");
     html
 }
 

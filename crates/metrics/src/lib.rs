@@ -51,6 +51,9 @@ pub struct Report {
     pub rows: Vec<Row>,
     /// The same table by month of request, for the charts.
     pub by_month: Vec<Row>,
+    /// The same table by network: regulators such as California's DMHC
+    /// judge compliance network by network.
+    pub by_network: Vec<Row>,
     /// The access measures.
     pub access: Access,
     /// The integrity checks, each with the events it found.

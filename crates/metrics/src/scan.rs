@@ -421,8 +421,14 @@ impl Partial {
         by: &[GroupBy],
         period: &crate::Period,
     ) -> Partial {
-        let report::Compliance { groups, late_extensions, unjudged } =
-            report::compliance(events, shared, rule_set, as_of, &[by, &[GroupBy::Month]], period);
+        let report::Compliance { groups, late_extensions, unjudged } = report::compliance(
+            events,
+            shared,
+            rule_set,
+            as_of,
+            &[by, &[GroupBy::Month], &[GroupBy::Network]],
+            period,
+        );
         let access = access::access_part(events, as_of, shared);
         let opened = integrity::opened_checks(events, shared);
         Partial { groups, late_extensions, unjudged, access, opened }
@@ -454,6 +460,7 @@ pub fn finish(
     let mut tables = groups.into_iter().map(|groups| report::rows(groups, rule_set));
     let rows = tables.next().unwrap_or_default();
     let by_month = tables.next().unwrap_or_default();
+    let by_network = tables.next().unwrap_or_default();
     late_extensions.sort();
     late_extensions.dedup();
     unjudged.sort();
@@ -466,6 +473,7 @@ pub fn finish(
         by: by.to_vec(),
         rows,
         by_month,
+        by_network,
         access,
         integrity,
     }

@@ -148,6 +148,11 @@ fn the_html_report_opens_in_chromium_without_console_errors() {
     assert!(dom.contains("Rate of compliance by month"), "the charts did not render");
     assert_eq!(dom.matches("<svg").count(), 5, "five charts");
     assert!(dom.contains("Integrity findings"));
+    // What a compliance officer files: rates network by network, the
+    // methods with every standard's source, a sign-off block.
+    for section in ["Rates by network", "Methods", "28 CCR 1300.67.2.2", "Sign-off"] {
+        assert!(dom.contains(section), "no {section:?} in the report");
+    }
     // It fits a 1280-pixel screen and a narrower window: nothing scrolls
     // sideways, no text overflows its cell, every legend is in its chart.
     for width in [1280, 800] {
