@@ -287,9 +287,11 @@ pub(crate) enum QueueFormat {
 /// The rule set to judge by, and the moment to judge as of.
 #[derive(Debug, Args)]
 pub(crate) struct JudgeArgs {
-    /// A shipped rule set (`carequeue rules list`) or the path of a rule file.
+    /// A shipped rule set (`carequeue rules list`) or the path of a rule
+    /// file. `report` and `worklist` take --plan instead, to judge each
+    /// network under its own rule set.
     #[arg(long, value_name = "ID|PATH")]
-    pub(crate) rules: String,
+    pub(crate) rules: Option<String>,
     /// Judge as of this moment (RFC 3339 with an offset): only the events
     /// recorded by then count, and "now" is then. Default: now.
     #[arg(long, value_name = "T", value_parser = parse_moment)]
@@ -309,6 +311,14 @@ pub(crate) struct JudgeArgs {
 }
 
 impl JudgeArgs {
+    /// The rule set of a command that judges under one.
+    pub(crate) fn rule_set(&self) -> anyhow::Result<rules::RuleSet> {
+        match &self.rules {
+            Some(rules) => crate::rules_cmd::load(rules),
+            None => anyhow::bail!("--rules is required (a shipped rule set or a rule file)"),
+        }
+    }
+
     /// The measurement period asked for (every request when none).
     pub(crate) fn period(&self) -> anyhow::Result<metrics::Period> {
         if let (Some(from), Some(to)) = (self.opened_from, self.opened_to)
@@ -336,6 +346,10 @@ pub(crate) struct WorklistArgs {
     pub(crate) chain: ChainArg,
     #[command(flatten)]
     pub(crate) judge: JudgeArgs,
+    /// A plan file (TOML, docs/rules.md): the plan's name and the rule set
+    /// governing each network; each network is judged under its own.
+    #[arg(long, value_name = "FILE", conflicts_with = "rules", required_unless_present = "rules")]
+    pub(crate) plan: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = WorklistFormat::Table)]
     pub(crate) format: WorklistFormat,
@@ -385,6 +399,10 @@ pub(crate) struct ReportArgs {
     pub(crate) chain: ChainArg,
     #[command(flatten)]
     pub(crate) judge: JudgeArgs,
+    /// A plan file (TOML, docs/rules.md): the plan's name and the rule set
+    /// governing each network; each network is judged under its own.
+    #[arg(long, value_name = "FILE", conflicts_with = "rules", required_unless_present = "rules")]
+    pub(crate) plan: Option<PathBuf>,
     /// Group rows by any of clinic, network, provider_type, urgency, month.
     #[arg(long, value_name = "KEYS", value_delimiter = ',', value_parser = parse_group)]
     pub(crate) by: Vec<metrics::GroupBy>,

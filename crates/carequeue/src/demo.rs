@@ -140,6 +140,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<Outcome> {
         as_of,
         &[metrics::GroupBy::Clinic],
         &metrics::Period::default(),
+        &metrics::Networks::All,
         false,
     )?;
     // The HTML marks a break; nothing else is written from a broken chain.

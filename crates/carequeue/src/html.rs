@@ -254,7 +254,7 @@ table{{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}}th,td{{border:1
 th:first-child,td:first-child{{text-align:left}}td.bad{{background:#fde2e4}}td.good{{background:#e2f5e9}}
 figure{{margin:1rem 0}}figcaption{{font-weight:600;margin-bottom:.25rem}}svg{{width:100%;height:auto;font-size:11px}}
 .tick{{fill:#444}}.axis{{fill:#222;font-weight:600}}.legend{{fill:#222}}p.note{{color:#555;font-size:.85rem}}p.broken{{background:#fde8e8;border:2px solid #b00;color:#600;padding:.6rem}}
-table.wide{{width:100%;table-layout:auto}}span.n{{color:#666;font-size:.75rem}}table.signoff{{width:100%}}table.signoff td{{height:2.2rem;min-width:8rem}}table.wide th{{vertical-align:bottom}}td{{overflow-wrap:break-word}}th{{overflow-wrap:anywhere;hyphens:auto}}thead{{display:table-header-group}}tr{{break-inside:avoid}}figure{{break-inside:avoid}}
+table.wide{{width:100%;table-layout:auto}}span.n{{color:#666;font-size:.75rem}}h2.part{{font-size:1.4rem;border-bottom:3px solid #333}}@media print{{section.part{{break-before:page}}}}table.signoff{{width:100%}}table.signoff td{{height:2.2rem;min-width:8rem}}table.wide th{{vertical-align:bottom}}td{{overflow-wrap:break-word}}th{{overflow-wrap:anywhere;hyphens:auto}}thead{{display:table-header-group}}tr{{break-inside:avoid}}figure{{break-inside:avoid}}
 @page{{margin:1.5cm}}@media print{{body{{max-width:none;margin:0;padding:0;font-size:10pt}}table{{font-size:8pt}}h2{{break-after:avoid}}}}
 </style></head><body>"#,
         esc(title)
@@ -458,6 +458,48 @@ fn methods(html: &mut String, rule_set: &RuleSet) {
         esc(&rule_set.source)
     );
     html.push_str("<h2>Sign-off</h2><table class=\"signoff\"><tbody><tr><th>Prepared by</th><td></td><th>Date</th><td></td></tr><tr><th>Reviewed by (compliance officer)</th><td></td><th>Date</th><td></td></tr><tr><th>Signature</th><td colspan=\"3\"></td></tr></tbody></table>");
+}
+
+/// A plan's report: one page holding each rule set's report, in order,
+/// under the plan's name.
+pub(crate) fn combine(
+    plan: &str,
+    governed: &[crate::plan_file::Governed],
+    pages: Vec<String>,
+) -> String {
+    let mut html = head(&format!("carequeue report: {plan}"));
+    let _ = write!(
+        html,
+        "<h1>{}</h1><p>Each network is judged under the rule set that governs it:</p><ul>",
+        esc(plan)
+    );
+    for governed in governed {
+        let _ = write!(
+            html,
+            "<li>{}: {} ({})</li>",
+            esc(&governed.describe()),
+            esc(&governed.rule_set.name),
+            esc(&governed.rule_set.id)
+        );
+    }
+    html.push_str("</ul>");
+    for (governed, page) in governed.iter().zip(pages) {
+        // Each report's body, under its own heading.
+        let body = page
+            .split_once("<body>")
+            .map_or(page.as_str(), |(_, body)| body)
+            .trim_end()
+            .trim_end_matches("</html>")
+            .trim_end_matches("</body>");
+        let _ = write!(
+            html,
+            "<section class=\"part\"><h2 class=\"part\">{} under {}</h2>{body}</section>",
+            esc(&governed.describe()),
+            esc(&governed.rule_set.id)
+        );
+    }
+    html.push_str("</body></html>\n");
+    html
 }
 
 /// Renders the whole report.

@@ -12,6 +12,7 @@ mod html;
 mod ingest;
 mod parts;
 mod plan_cmd;
+mod plan_file;
 mod provenance;
 mod report_cmd;
 mod rules_cmd;

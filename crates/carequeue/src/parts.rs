@@ -315,6 +315,7 @@ pub(crate) fn report(
     as_of: Timestamp,
     by: &[GroupBy],
     period: &metrics::Period,
+    networks: &metrics::Networks,
     timings: bool,
 ) -> Result<(Report, Provenance)> {
     let started = std::time::Instant::now();
@@ -323,7 +324,10 @@ pub(crate) fn report(
     let parts = split.sinks.len();
     let partial = split
         .fold(
-            |events, _, shared| Partial::compute(events, shared, rule_set, as_of, by, period),
+            |events, seqs, shared| {
+                let (events, _) = networks.select(events, seqs, shared);
+                Partial::compute(&events, shared, rule_set, as_of, by, period)
+            },
             Partial::merge,
         )?
         // An empty ledger still has one (empty) part.

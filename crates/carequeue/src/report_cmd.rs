@@ -19,12 +19,29 @@ pub(crate) fn run(args: &ReportArgs) -> Result<Outcome> {
              standard output)"
         );
     }
-    let rule_set = crate::rules_cmd::load(&args.judge.rules)?;
+    let (plan, governed) = crate::plan_file::governed(&args.judge, args.plan.as_deref())?;
     let as_of = args.judge.as_of.unwrap_or_else(jiff::Timestamp::now);
     let ledger = Ledger::open(&args.db.db)?;
     let period = args.judge.period()?;
-    let (report, provenance) =
-        crate::parts::report(&ledger, &rule_set, as_of, &args.by, &period, args.timings)?;
+    // One report per rule set, each over the networks it governs.
+    let mut parts = Vec::with_capacity(governed.len());
+    for governed in &governed {
+        let (report, provenance) = crate::parts::report(
+            &ledger,
+            &governed.rule_set,
+            as_of,
+            &args.by,
+            &period,
+            &governed.networks,
+            args.timings,
+        )?;
+        parts.push((governed, report, provenance));
+    }
+    // Every read checked the same chain; the last read saw the most.
+    let Some((_, _, provenance)) = parts.last() else {
+        anyhow::bail!("no rule set to judge by");
+    };
+    let provenance = provenance.clone();
     // JSON and HTML carry a break in their integrity sections; the flat
     // formats are written from a broken chain only when asked.
     let structured = matches!(args.format, ReportFormat::Json | ReportFormat::Html);
@@ -37,21 +54,87 @@ pub(crate) fn run(args: &ReportArgs) -> Result<Outcome> {
         )),
         None => Box::new(BufWriter::new(io::stdout().lock())),
     };
-    match args.format {
-        ReportFormat::Table => {
+    match (&plan, args.format) {
+        (_, ReportFormat::Table) => {
             if let Some(note) = provenance.broken_note() {
                 writeln!(out, "# {note}")?;
             }
-            write_table(&mut out, &report, &provenance, &period)?
+            if let Some(name) = &plan {
+                writeln!(out, "plan: {name}; each network judged under the rule set governing it")?;
+            }
+            for (idx, (governed, report, provenance)) in parts.iter().enumerate() {
+                if plan.is_some() {
+                    if idx > 0 {
+                        writeln!(out)?;
+                    }
+                    writeln!(out, "== {} under {}", governed.describe(), governed.rule_set.id)?;
+                }
+                write_table(&mut out, report, provenance, &period)?;
+            }
         }
-        ReportFormat::Csv => write_csv(&mut out, &report, &provenance)?,
-        ReportFormat::Json => write_json(&mut out, &report, &provenance, &period)?,
-        ReportFormat::Html => {
-            out.write_all(crate::html::render(&report, &rule_set, &provenance, &period).as_bytes())?
+        (None, ReportFormat::Csv) => write_csv(&mut out, &parts[0].1, &provenance)?,
+        (Some(_), ReportFormat::Csv) => write_plan_csv(&mut out, &parts, &provenance)?,
+        (None, ReportFormat::Json) => write_json(&mut out, &parts[0].1, &provenance, &period)?,
+        (Some(name), ReportFormat::Json) => {
+            write!(out, "{{\"plan\":{},\"parts\":[", serde_json::to_string(name)?)?;
+            for (idx, (governed, report, provenance)) in parts.iter().enumerate() {
+                let networks = match &governed.networks {
+                    metrics::Networks::All => serde_json::json!({"all": true}),
+                    metrics::Networks::Only(only) => serde_json::json!({ "only": only }),
+                    metrics::Networks::Except(except) => serde_json::json!({ "except": except }),
+                };
+                write!(
+                    out,
+                    "{}\n{{\"rule_set\":{},\"networks\":{networks},\"report\":",
+                    if idx > 0 { "," } else { "" },
+                    serde_json::to_string(&governed.rule_set.id)?
+                )?;
+                write_json(&mut out, report, provenance, &period)?;
+                write!(out, "}}")?;
+            }
+            writeln!(out, "\n]}}")?;
+        }
+        (_, ReportFormat::Html) => {
+            let pages: Vec<String> = parts
+                .iter()
+                .map(|(governed, report, provenance)| {
+                    crate::html::render(report, &governed.rule_set, provenance, &period)
+                })
+                .collect();
+            let page = match &plan {
+                None => pages.into_iter().next().unwrap_or_default(),
+                Some(name) => crate::html::combine(name, &governed, pages),
+            };
+            out.write_all(page.as_bytes())?
         }
     }
     out.flush().context("write report")?;
     Ok(provenance.outcome())
+}
+
+/// A plan's report as one CSV: the rule set first on every row.
+fn write_plan_csv(
+    out: &mut dyn Write,
+    parts: &[(&crate::plan_file::Governed, Report, Provenance)],
+    provenance: &Provenance,
+) -> io::Result<()> {
+    let Some((_, first, _)) = parts.first() else { return Ok(()) };
+    let mut header: Vec<&str> = vec!["rule_set"];
+    header.extend(first.by.iter().map(|g| g.as_str()));
+    let blank = Row { keys: Vec::new(), ..empty_row() };
+    header.extend(columns(&blank).iter().map(|(h, _)| *h));
+    let note = provenance.report_note();
+    let mut table = formats::TableWriter::new(out, note.as_deref(), header)?;
+    for (governed, report, _) in parts {
+        for row in &report.rows {
+            let mut cells: Vec<String> = vec![governed.rule_set.id.clone()];
+            cells.extend(row.keys.iter().cloned());
+            cells.extend(columns(row).into_iter().map(|(_, v)| v));
+            table.row(cells)?;
+        }
+    }
+    table.finish()?;
+    Ok(())
 }
 
 fn number(value: Option<f64>, decimals: usize) -> String {

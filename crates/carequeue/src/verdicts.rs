@@ -193,7 +193,7 @@ fn next_record(reader: &mut impl Read) -> Result<Option<Record>> {
 }
 
 pub(crate) fn run(args: &VerdictsArgs) -> Result<Outcome> {
-    let rule_set = crate::rules_cmd::load(&args.judge.rules)?;
+    let rule_set = args.judge.rule_set()?;
     let as_of = args.judge.as_of.unwrap_or_else(jiff::Timestamp::now);
     let ledger = Ledger::open(&args.db.db)?;
     let format = args.format;

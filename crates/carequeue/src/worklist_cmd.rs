@@ -31,24 +31,38 @@ fn deadline_text(item: &metrics::WorkItem) -> String {
 }
 
 pub(crate) fn run(args: &WorklistArgs) -> Result<Outcome> {
-    let rule_set = crate::rules_cmd::load(&args.judge.rules)?;
+    let (_, governed) = crate::plan_file::governed(&args.judge, args.plan.as_deref())?;
     let as_of = args.judge.as_of.unwrap_or_else(jiff::Timestamp::now);
     let period = args.judge.period()?;
     let ledger = Ledger::open(&args.db.db)?;
-    // The same single read as the report's: any size of ledger, the chain
-    // checked on the way.
-    let mut split = crate::parts::split(&ledger, &rule_set, as_of)?;
-    let mut items = split
-        .fold(
-            |events, _, shared| metrics::worklist_part(events, shared, &rule_set, as_of, &period),
-            |items, more| items.extend(more),
-        )?
-        .unwrap_or_default();
+    // The same single read as the report's (one per rule set of a plan): any
+    // size of ledger, the chain checked on the way.
+    let mut items = Vec::new();
+    let mut last = None;
+    for governed in &governed {
+        let rule_set = &governed.rule_set;
+        let mut split = crate::parts::split(&ledger, rule_set, as_of)?;
+        let mut part = split
+            .fold(
+                |events, seqs, shared| {
+                    let (events, _) = governed.networks.select(events, seqs, shared);
+                    metrics::worklist_part(&events, shared, rule_set, as_of, &period)
+                },
+                |items, more| items.extend(more),
+            )?
+            .unwrap_or_default();
+        metrics::sort_worklist(&mut part, rule_set);
+        items.extend(part);
+        last = Some(split);
+    }
     items.retain(|item| {
         (args.clinic.is_empty() || args.clinic.contains(&item.clinic))
             && (args.provider_type.is_empty() || args.provider_type.contains(&item.provider_type))
     });
-    metrics::sort_worklist(&mut items, &rule_set);
+    // Rule sets' lists merged: the least time left first (each already in
+    // its rule set's order of standards for ties).
+    items.sort_by_key(|item| item.seconds_left);
+    let Some(split) = last else { anyhow::bail!("no rule set to judge by") };
     let provenance = &split.provenance;
     if !provenance.announce(Some(args.chain.allow_broken_chain), false)? {
         return Ok(Outcome::Failure);
@@ -103,7 +117,7 @@ pub(crate) fn run(args: &WorklistArgs) -> Result<Outcome> {
             "{} open requests under {} as of {}; {} overdue (the plan must arrange care out of \
              network){}",
             items.len() - unjudged,
-            rule_set.id,
+            governed.iter().map(|g| g.rule_set.id.as_str()).collect::<Vec<_>>().join(" and "),
             ledger::format_recorded_at(as_of),
             items.iter().filter(|i| i.arrange_out_of_network).count(),
             if unjudged > 0 {

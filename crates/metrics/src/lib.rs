@@ -18,7 +18,7 @@ pub use crate::access::{Access, AgeRow, GapRow, ShareRow, TnaRow};
 pub use crate::integrity::{EventIds, Finding};
 pub use crate::period::Period;
 pub use crate::report::{GroupBy, Row, WAIT_BINS};
-pub use crate::scan::{Partial, Route, Router, Scan, Shared, finish};
+pub use crate::scan::{Networks, Partial, Route, Router, Scan, Shared, finish};
 pub use crate::survival::{Wait, km_quantile};
 pub use crate::worklist::{WorkItem, sort_worklist, worklist, worklist_part};
 

@@ -379,6 +379,12 @@ impl Shared {
         self.clinics.get(id).unwrap_or(&self.unregistered)
     }
 
+    /// A clinic's network (`(unregistered)` for a clinic never
+    /// registered).
+    pub fn network(&self, id: &str) -> &str {
+        &self.clinic(id).network
+    }
+
     /// A clinic's time zone (the rule set's for one never registered).
     pub(crate) fn zone(&self, id: &str) -> &TimeZone {
         &self.clinic(id).time_zone
@@ -532,5 +538,58 @@ impl std::fmt::Debug for Shared {
 impl std::fmt::Debug for Partial {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Partial").field("groupings", &self.groups.len()).finish()
+    }
+}
+
+/// Which networks a report, or a part of one, covers.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Networks {
+    /// Every network.
+    #[default]
+    All,
+    /// Only these.
+    Only(Vec<String>),
+    /// All but these.
+    Except(Vec<String>),
+}
+
+impl Networks {
+    /// Whether `network` is covered.
+    pub fn keeps(&self, network: &str) -> bool {
+        match self {
+            Networks::All => true,
+            Networks::Only(only) => only.iter().any(|n| n == network),
+            Networks::Except(except) => !except.iter().any(|n| n == network),
+        }
+    }
+
+    /// Keeps, of one part's events (whole request histories) and their
+    /// sequence numbers, the requests opened in a covered network.
+    pub fn select<'e>(
+        &self,
+        events: &[&'e Event],
+        seqs: &[u64],
+        shared: &Shared,
+    ) -> (Vec<&'e Event>, Vec<u64>) {
+        if *self == Networks::All {
+            return (events.to_vec(), seqs.to_vec());
+        }
+        let kept: std::collections::HashSet<&str> = events
+            .iter()
+            .filter_map(|event| match &event.body {
+                events::Body::RequestOpened(opened)
+                    if self.keeps(shared.network(opened.clinic.as_str())) =>
+                {
+                    Some(opened.request_id.as_str())
+                }
+                _ => None,
+            })
+            .collect();
+        events
+            .iter()
+            .zip(seqs)
+            .filter(|(event, _)| event.request_id().is_none_or(|id| kept.contains(id.as_str())))
+            .map(|(event, seq)| (*event, *seq))
+            .unzip()
     }
 }

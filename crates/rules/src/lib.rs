@@ -13,11 +13,13 @@
 mod error;
 mod evaluate;
 mod history;
+mod plan;
 mod ruleset;
 
 pub use crate::error::Error;
 pub use crate::evaluate::{Outcome, Problem, Reasons, Verdict, evaluate};
 pub use crate::history::{History, assemble, assemble_with};
+pub use crate::plan::{NetworkRules, PlanFile};
 pub use crate::ruleset::{
     ClockStart, Conditions, Limit, Qualifying, RuleSet, SHIPPED, Standard, Stop,
 };

@@ -213,13 +213,13 @@ struct RawStandard {
 }
 
 /// Turns spans into line and column numbers.
-struct Locator<'t> {
-    source_name: &'t str,
-    text: &'t str,
+pub(crate) struct Locator<'t> {
+    pub(crate) source_name: &'t str,
+    pub(crate) text: &'t str,
 }
 
 impl Locator<'_> {
-    fn error<T>(
+    pub(crate) fn error<T>(
         &self,
         span: std::ops::Range<usize>,
         message: impl Into<String>,

@@ -753,3 +753,24 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn plan_files_map_networks_to_rule_sets() {
+    let plan = crate::PlanFile::parse(
+        "name = \"Golden State (synthetic)\"\ndefault_rules = \"ca-dmhc\"\n[[network]]\nid = \"east\"\nrules = \"us-qhp\"\n",
+        "plan.toml",
+    )
+    .unwrap();
+    assert_eq!(plan.rules_of("east"), "us-qhp");
+    assert_eq!(plan.rules_of("bay-area"), "ca-dmhc");
+    assert_eq!(plan.rule_sets(), ["ca-dmhc", "us-qhp"]);
+    let error = |text: &str| crate::PlanFile::parse(text, "plan.toml").unwrap_err().to_string();
+    expect_test::expect![[r#"
+        plan.toml:1:1: missing field `default_rules`
+        plan.toml:7:6: network "a" is named twice
+        plan.toml:3:1: unknown field `networks`, expected one of `name`, `default_rules`, `network`"#]].assert_eq(&[
+        error("name = \"x\"\n"),
+        error("name = \"x\"\ndefault_rules = \"ca-dmhc\"\n[[network]]\nid = \"a\"\nrules = \"us-qhp\"\n[[network]]\nid = \"a\"\nrules = \"ca-dmhc\"\n"),
+        error("name = \"x\"\ndefault_rules = \"ca-dmhc\"\nnetworks = 3\n"),
+    ].join("\n"));
+}

@@ -399,3 +399,87 @@ fn an_html_report_is_refused_on_a_terminal() {
         .unwrap();
     assert!(String::from_utf8_lossy(&piped.stdout).contains("<html"));
 }
+
+/// A plan file gives each network its own rule set: the New York clinic's
+/// requests are judged under the Marketplace rules, the California
+/// clinic's under the DMHC's, and neither is mixed into the other's rates.
+#[test]
+fn a_plan_file_judges_each_network_under_its_own_rule_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = crate::support::repo().join("examples/small-plan.ndjson");
+    assert!(
+        run(dir.path(), &["ingest", "--db", "l.db", plan.to_str().unwrap()]).starts_with("exit 0")
+    );
+    std::fs::write(
+        dir.path().join("plan.toml"),
+        "name = \"Two coasts (synthetic)\"\ndefault_rules = \"ca-dmhc\"\n\n[[network]]\nid = \"east\"\nrules = \"us-qhp\"\n",
+    )
+    .unwrap();
+    let as_of = ["--as-of", "2100-01-01T00:00:00Z"];
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = std::process::Command::new(crate::support::BIN)
+            .args(args)
+            .args(as_of)
+            .args(["--format", "json"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let planned = json(&["report", "--db", "l.db", "--plan", "plan.toml", "--by", "network"]);
+    assert_eq!(planned["plan"], "Two coasts (synthetic)");
+    let parts = planned["parts"].as_array().unwrap();
+    let summary: Vec<String> = parts
+        .iter()
+        .map(|part| {
+            let networks: Vec<String> = part["report"]["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{}:{}={}",
+                        r["network"].as_str().unwrap(),
+                        r["standard"].as_str().unwrap(),
+                        r["requests"]
+                    )
+                })
+                .collect();
+            format!("{} {} {}", part["rule_set"], part["networks"], networks.join(" "))
+        })
+        .collect();
+    expect![[r#"
+        "ca-dmhc" {"except":["east"]} bay:urgent-48h=2 bay:psychiatrist-15bd=1 bay:non-physician-10bd=7 bay:sb221-follow-up-10bd=1
+        "us-qhp" {"only":["east"]} "#]].assert_eq(&summary.join("\n"));
+    // The California part equals a report under ca-dmhc of the bay network
+    // alone: the New York requests are no longer in California's rates.
+    let everything = json(&["report", "--db", "l.db", "--rules", "ca-dmhc", "--by", "network"]);
+    let bay: Vec<&serde_json::Value> =
+        everything["rows"].as_array().unwrap().iter().filter(|r| r["network"] == "bay").collect();
+    let california: Vec<&serde_json::Value> =
+        parts[0]["report"]["rows"].as_array().unwrap().iter().collect();
+    assert_eq!(california, bay);
+    // The worklist, the table and the HTML take the plan too.
+    let worklist = run(
+        dir.path(),
+        &["worklist", "--db", "l.db", "--plan", "plan.toml", "--as-of", "2024-01-20T00:00:00Z"],
+    );
+    assert!(
+        worklist.starts_with("exit 0") && worklist.contains("under ca-dmhc and us-qhp"),
+        "{worklist}"
+    );
+    let table = run(dir.path(), &["report", "--db", "l.db", "--plan", "plan.toml"]);
+    assert!(table.contains("== network east under us-qhp"), "{table}");
+    let html = run(
+        dir.path(),
+        &["report", "--db", "l.db", "--plan", "plan.toml", "--format", "html", "--out", "r.html"],
+    );
+    assert!(html.starts_with("exit 0"), "{html}");
+    let page = std::fs::read_to_string(dir.path().join("r.html")).unwrap();
+    assert_eq!(page.matches("<body>").count(), 1);
+    assert!(page.contains("Two coasts (synthetic)") && page.contains("network east under us-qhp"));
+    let both =
+        run(dir.path(), &["report", "--db", "l.db", "--plan", "plan.toml", "--rules", "ca-dmhc"]);
+    assert!(both.starts_with("exit 2"), "{both}");
+}

@@ -1,0 +1,78 @@
+//! Which rule set judges which networks: one (`--rules`) for all, or a
+//! plan file's, network by network (`--plan`).
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use metrics::Networks;
+use rules::{PlanFile, RuleSet};
+
+use crate::cli::JudgeArgs;
+
+/// One rule set and the networks it governs.
+pub(crate) struct Governed {
+    pub(crate) rule_set: RuleSet,
+    pub(crate) networks: Networks,
+}
+
+impl Governed {
+    /// The networks in words, for headings.
+    pub(crate) fn describe(&self) -> String {
+        match &self.networks {
+            Networks::All => "every network".to_owned(),
+            Networks::Only(only) => format!("network{} {}", plural(only), only.join(", ")),
+            Networks::Except(except) if except.is_empty() => "every network".to_owned(),
+            Networks::Except(except) => {
+                format!("every network but {}", except.join(", "))
+            }
+        }
+    }
+}
+
+fn plural(items: &[String]) -> &'static str {
+    if items.len() == 1 { "" } else { "s" }
+}
+
+/// The plan's name (with `--plan`) and the rule sets to judge by, each with
+/// the networks it governs: every network is judged under exactly one.
+pub(crate) fn governed(
+    judge: &JudgeArgs,
+    plan: Option<&Path>,
+) -> Result<(Option<String>, Vec<Governed>)> {
+    let Some(path) = plan else {
+        return Ok((None, vec![Governed { rule_set: judge.rule_set()?, networks: Networks::All }]));
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let plan = PlanFile::parse(&text, &path.display().to_string())?;
+    let load = |name: &str| -> Result<RuleSet> {
+        // A rule file is named relative to the plan file.
+        if RuleSet::shipped(name).is_some() {
+            return crate::rules_cmd::load(name);
+        }
+        let beside = path.parent().unwrap_or(Path::new(".")).join(name);
+        crate::rules_cmd::load(&beside.display().to_string())
+    };
+    let mut groups = Vec::new();
+    for name in plan.rule_sets() {
+        let networks = if name == plan.default_rules {
+            Networks::Except(
+                plan.networks
+                    .iter()
+                    .filter(|n| n.rules != plan.default_rules)
+                    .map(|n| n.network.clone())
+                    .collect(),
+            )
+        } else {
+            Networks::Only(
+                plan.networks
+                    .iter()
+                    .filter(|n| n.rules == name)
+                    .map(|n| n.network.clone())
+                    .collect(),
+            )
+        };
+        groups.push(Governed { rule_set: load(name)?, networks });
+    }
+    Ok((Some(plan.name), groups))
+}
