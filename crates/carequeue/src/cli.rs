@@ -339,6 +339,7 @@ fn parse_period(text: &str) -> Result<metrics::Period, String> {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("rule_source").args(["rules", "plan"]).required(true)))]
 pub(crate) struct WorklistArgs {
     #[command(flatten)]
     pub(crate) db: DbArg,
@@ -348,7 +349,7 @@ pub(crate) struct WorklistArgs {
     pub(crate) judge: JudgeArgs,
     /// A plan file (TOML, docs/rules.md): the plan's name and the rule set
     /// governing each network; each network is judged under its own.
-    #[arg(long, value_name = "FILE", conflicts_with = "rules", required_unless_present = "rules")]
+    #[arg(long, value_name = "FILE")]
     pub(crate) plan: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = WorklistFormat::Table)]
@@ -392,6 +393,7 @@ pub(crate) enum ReportFormat {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("rule_source").args(["rules", "plan"]).required(true)))]
 pub(crate) struct ReportArgs {
     #[command(flatten)]
     pub(crate) db: DbArg,
@@ -401,7 +403,7 @@ pub(crate) struct ReportArgs {
     pub(crate) judge: JudgeArgs,
     /// A plan file (TOML, docs/rules.md): the plan's name and the rule set
     /// governing each network; each network is judged under its own.
-    #[arg(long, value_name = "FILE", conflicts_with = "rules", required_unless_present = "rules")]
+    #[arg(long, value_name = "FILE")]
     pub(crate) plan: Option<PathBuf>,
     /// Group rows by any of clinic, network, provider_type, urgency, month.
     #[arg(long, value_name = "KEYS", value_delimiter = ',', value_parser = parse_group)]
@@ -435,6 +437,7 @@ pub(crate) enum VerdictsFormat {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg("rules", |arg| arg.required(true)))]
 pub(crate) struct VerdictsArgs {
     #[command(flatten)]
     pub(crate) db: DbArg,

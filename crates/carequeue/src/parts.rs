@@ -334,7 +334,8 @@ pub(crate) fn report(
         .unwrap_or_else(|| Partial::compute(&[], &split.shared, rule_set, as_of, by, period));
     let parts_at = started.elapsed();
     let Split { shared, provenance, spill, stored, .. } = split;
-    let report = metrics::finish(shared, partial, rule_set, as_of, by, provenance.broken());
+    let report =
+        metrics::finish(shared, partial, rule_set, as_of, by, provenance.broken(), networks);
     if timings {
         let seconds = |d: std::time::Duration| d.as_secs_f64();
         eprintln!(

@@ -9,6 +9,19 @@ use rules::{PlanFile, RuleSet};
 
 use crate::cli::JudgeArgs;
 
+/// The networks a plan file names (for checking them against the ledger).
+pub(crate) fn named_networks(governed: &[Governed]) -> Vec<&str> {
+    governed
+        .iter()
+        .flat_map(|g| match &g.networks {
+            Networks::All => Vec::new(),
+            Networks::Only(list) | Networks::Except(list) => {
+                list.iter().map(String::as_str).collect()
+            }
+        })
+        .collect()
+}
+
 /// One rule set and the networks it governs.
 pub(crate) struct Governed {
     pub(crate) rule_set: RuleSet,
@@ -72,7 +85,17 @@ pub(crate) fn governed(
                     .collect(),
             )
         };
-        groups.push(Governed { rule_set: load(name)?, networks });
+        let rule_set = load(name)?;
+        if let Some(same) = groups.iter().find(|g: &&Governed| g.rule_set.id == rule_set.id) {
+            anyhow::bail!(
+                "{}: the rule set {:?} is named in two ways ({name:?} and another for {}); name \
+                 it one way, so that its networks are judged and reported together",
+                path.display(),
+                rule_set.id,
+                same.describe()
+            );
+        }
+        groups.push(Governed { rule_set, networks });
     }
     Ok((Some(plan.name), groups))
 }

@@ -37,6 +37,19 @@ pub(crate) fn run(args: &ReportArgs) -> Result<Outcome> {
         )?;
         parts.push((governed, report, provenance));
     }
+    // A network the plan names that no request of the ledger belongs to is
+    // most likely misspelt: its requests are judged under the default.
+    for network in crate::plan_file::named_networks(&governed) {
+        let seen = parts.iter().any(|(_, report, _)| {
+            report.by_network.iter().any(|row| row.keys.first().is_some_and(|k| k == network))
+        });
+        if !seen {
+            eprintln!(
+                "warning: the plan names network {network:?}, but no request of the ledger \
+                 belongs to it (networks are named as clinic.registered names them)"
+            );
+        }
+    }
     // Every read checked the same chain; the last read saw the most.
     let Some((_, _, provenance)) = parts.last() else {
         anyhow::bail!("no rule set to judge by");

@@ -61,7 +61,9 @@ pub(crate) fn run(args: &WorklistArgs) -> Result<Outcome> {
     });
     // Rule sets' lists merged: the least time left first (each already in
     // its rule set's order of standards for ties).
-    items.sort_by_key(|item| item.seconds_left);
+    items.sort_by(|a, b| {
+        a.seconds_left.cmp(&b.seconds_left).then_with(|| a.request_id.cmp(&b.request_id))
+    });
     let Some(split) = last else { anyhow::bail!("no rule set to judge by") };
     let provenance = &split.provenance;
     if !provenance.announce(Some(args.chain.allow_broken_chain), false)? {

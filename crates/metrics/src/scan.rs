@@ -455,12 +455,13 @@ impl Partial {
 /// The report from the shared facts and every part's share merged.
 /// `chain` is the ledger's verification failure, if it failed.
 pub fn finish(
-    shared: Shared,
+    mut shared: Shared,
     partial: Partial,
     rule_set: &RuleSet,
     as_of: Timestamp,
     by: &[GroupBy],
     chain: Option<&str>,
+    networks: &Networks,
 ) -> Report {
     let Partial { groups, mut late_extensions, mut unjudged, access, opened } = partial;
     let mut tables = groups.into_iter().map(|groups| report::rows(groups, rule_set));
@@ -470,7 +471,10 @@ pub fn finish(
     late_extensions.sort();
     late_extensions.dedup();
     unjudged.sort();
-    let Shared { third_next_available, checks, .. } = shared;
+    // Slots are shared; a report over some networks keeps their clinics'.
+    let mut third_next_available = std::mem::take(&mut shared.third_next_available);
+    third_next_available.retain(|row| networks.keeps(shared.network(&row.clinic)));
+    let Shared { checks, .. } = shared;
     let access = access.finish(third_next_available);
     let integrity = integrity::findings(checks, opened, late_extensions, unjudged, chain);
     Report {
@@ -502,7 +506,7 @@ pub(crate) fn whole(
         entries.iter().filter(|e| e.voided_by.is_none()).map(|e| &e.event).collect();
     let partial =
         Partial::compute(&events, &shared, rule_set, as_of, by, &crate::Period::default());
-    finish(shared, partial, rule_set, as_of, by, chain)
+    finish(shared, partial, rule_set, as_of, by, chain, &Networks::All)
 }
 
 impl std::fmt::Debug for Router {

@@ -354,7 +354,15 @@ fn report_in_parts(
             None => merged = Some(partial),
         }
     }
-    crate::finish(shared, merged.expect("at least one part"), rule_set, as_of, by, None)
+    crate::finish(
+        shared,
+        merged.expect("at least one part"),
+        rule_set,
+        as_of,
+        by,
+        None,
+        &crate::Networks::All,
+    )
 }
 
 #[test]

@@ -410,9 +410,21 @@ fn a_plan_file_judges_each_network_under_its_own_rule_set() {
     assert!(
         run(dir.path(), &["ingest", "--db", "l.db", plan.to_str().unwrap()]).starts_with("exit 0")
     );
+    // The Marketplace rules, without their start in 2025 and for urgent
+    // requests too, in a rule file beside the plan (named relative to it).
+    std::fs::create_dir(dir.path().join("plans")).unwrap();
+    let qhp =
+        std::fs::read_to_string(crate::support::repo().join("crates/rules/rulesets/us-qhp.toml"))
+            .unwrap()
+            .lines()
+            .filter(|line| !line.starts_with("effective_from"))
+            .map(|line| format!("{line}\n"))
+            .collect::<String>()
+            .replace("urgency = [\"routine\"]", "urgency = [\"routine\", \"urgent\"]");
+    std::fs::write(dir.path().join("plans/qhp.toml"), qhp).unwrap();
     std::fs::write(
-        dir.path().join("plan.toml"),
-        "name = \"Two coasts (synthetic)\"\ndefault_rules = \"ca-dmhc\"\n\n[[network]]\nid = \"east\"\nrules = \"us-qhp\"\n",
+        dir.path().join("plans/plan.toml"),
+        "name = \"Two coasts (synthetic)\"\ndefault_rules = \"ca-dmhc\"\n\n[[network]]\nid = \"east\"\nrules = \"qhp.toml\"\n",
     )
     .unwrap();
     let as_of = ["--as-of", "2100-01-01T00:00:00Z"];
@@ -427,7 +439,7 @@ fn a_plan_file_judges_each_network_under_its_own_rule_set() {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         serde_json::from_slice(&out.stdout).unwrap()
     };
-    let planned = json(&["report", "--db", "l.db", "--plan", "plan.toml", "--by", "network"]);
+    let planned = json(&["report", "--db", "l.db", "--plan", "plans/plan.toml", "--by", "network"]);
     assert_eq!(planned["plan"], "Two coasts (synthetic)");
     let parts = planned["parts"].as_array().unwrap();
     let summary: Vec<String> = parts
@@ -451,7 +463,20 @@ fn a_plan_file_judges_each_network_under_its_own_rule_set() {
         .collect();
     expect![[r#"
         "ca-dmhc" {"except":["east"]} bay:urgent-48h=2 bay:psychiatrist-15bd=1 bay:non-physician-10bd=7 bay:sb221-follow-up-10bd=1
-        "us-qhp" {"only":["east"]} "#]].assert_eq(&summary.join("\n"));
+        "us-qhp" {"only":["east"]} east:behavioral-health-10bd=1"#]].assert_eq(&summary.join("\n"));
+    // Slots, like requests, are each network's own.
+    let clinics = |part: &serde_json::Value| -> Vec<String> {
+        let mut clinics: Vec<String> = part["report"]["third_next_available"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| row["clinic"].as_str().unwrap().to_owned())
+            .collect();
+        clinics.dedup();
+        clinics
+    };
+    assert_eq!(clinics(&parts[0]), ["oak"]);
+    assert_eq!(clinics(&parts[1]), ["bkn"]);
     // The California part equals a report under ca-dmhc of the bay network
     // alone: the New York requests are no longer in California's rates.
     let everything = json(&["report", "--db", "l.db", "--rules", "ca-dmhc", "--by", "network"]);
@@ -463,23 +488,66 @@ fn a_plan_file_judges_each_network_under_its_own_rule_set() {
     // The worklist, the table and the HTML take the plan too.
     let worklist = run(
         dir.path(),
-        &["worklist", "--db", "l.db", "--plan", "plan.toml", "--as-of", "2024-01-20T00:00:00Z"],
+        &[
+            "worklist",
+            "--db",
+            "l.db",
+            "--plan",
+            "plans/plan.toml",
+            "--as-of",
+            "2024-01-20T00:00:00Z",
+        ],
     );
     assert!(
         worklist.starts_with("exit 0") && worklist.contains("under ca-dmhc and us-qhp"),
         "{worklist}"
     );
-    let table = run(dir.path(), &["report", "--db", "l.db", "--plan", "plan.toml"]);
+    let table = run(dir.path(), &["report", "--db", "l.db", "--plan", "plans/plan.toml"]);
     assert!(table.contains("== network east under us-qhp"), "{table}");
     let html = run(
         dir.path(),
-        &["report", "--db", "l.db", "--plan", "plan.toml", "--format", "html", "--out", "r.html"],
+        &[
+            "report",
+            "--db",
+            "l.db",
+            "--plan",
+            "plans/plan.toml",
+            "--format",
+            "html",
+            "--out",
+            "r.html",
+        ],
     );
     assert!(html.starts_with("exit 0"), "{html}");
     let page = std::fs::read_to_string(dir.path().join("r.html")).unwrap();
     assert_eq!(page.matches("<body>").count(), 1);
     assert!(page.contains("Two coasts (synthetic)") && page.contains("network east under us-qhp"));
-    let both =
-        run(dir.path(), &["report", "--db", "l.db", "--plan", "plan.toml", "--rules", "ca-dmhc"]);
+    let both = run(
+        dir.path(),
+        &["report", "--db", "l.db", "--plan", "plans/plan.toml", "--rules", "ca-dmhc"],
+    );
     assert!(both.starts_with("exit 2"), "{both}");
+    let neither = run(dir.path(), &["report", "--db", "l.db"]);
+    assert!(
+        neither.starts_with("exit 2") && neither.contains("--rules <ID|PATH>|--plan <FILE>"),
+        "{neither}"
+    );
+    let verdicts = run(dir.path(), &["verdicts", "--db", "l.db"]);
+    assert!(verdicts.starts_with("exit 2") && verdicts.contains("--rules"), "{verdicts}");
+    // A misspelt network is said, not silently judged under the default.
+    std::fs::write(
+        dir.path().join("plans/typo.toml"),
+        "name = \"x\"\ndefault_rules = \"ca-dmhc\"\n[[network]]\nid = \"eest\"\nrules = \"qhp.toml\"\n",
+    )
+    .unwrap();
+    let typo = run(dir.path(), &["report", "--db", "l.db", "--plan", "plans/typo.toml"]);
+    assert!(typo.contains("warning: the plan names network \"eest\""), "{typo}");
+    // One rule set named two ways is refused.
+    std::fs::write(
+        dir.path().join("plans/twice.toml"),
+        "name = \"x\"\ndefault_rules = \"qhp.toml\"\n[[network]]\nid = \"bay\"\nrules = \"./qhp.toml\"\n",
+    )
+    .unwrap();
+    let twice = run(dir.path(), &["report", "--db", "l.db", "--plan", "plans/twice.toml"]);
+    assert!(twice.starts_with("exit 1") && twice.contains("named in two ways"), "{twice}");
 }
