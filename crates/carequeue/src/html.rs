@@ -430,7 +430,7 @@ fn per_standard(rows: &[Row], rule_set: &RuleSet) -> Vec<Row> {
 /// The methods statement (every standard's clock, with its source) and a
 /// block for the people who sign the report off.
 fn methods(html: &mut String, rule_set: &RuleSet) {
-    html.push_str("<h2>Methods</h2><p>Every request recorded in the ledger by the as-of moment is judged under each standard of the rule set that applies to it, from the events about it (voided events count for nothing). A standard is met when an appointment was offered in time (an offer declined by the patient still counts); its rate of compliance is met / (met + missed + open overdue). The clock rules applied:</p><table><thead><tr><th>standard</th><th>limit</th><th>clock starts</th><th>clock stops</th><th>business days of</th><th>source</th></tr></thead><tbody>");
+    html.push_str("<h2>Methods</h2><p>Every request recorded in the ledger by the as-of moment is judged under each standard of the rule set that applies to it, from the events about it (voided events count for nothing). A standard is met when its clock stopped in time: for most standards when a qualifying appointment was offered (an offer the patient declined still counts), for those stopped by the first attended visit when that visit took place. Its rate of compliance is met / (met + missed + open overdue). The clock rules applied:</p><table><thead><tr><th>standard</th><th>limit</th><th>clock starts</th><th>clock stops</th><th>business days of</th><th>source</th></tr></thead><tbody>");
     for standard in &rule_set.standards {
         let start = match standard.clock_start {
             rules::ClockStart::Request => {
@@ -583,7 +583,7 @@ pub(crate) fn render(
 
     // Network by network, as regulators judge a plan (California's DMHC
     // tests each network against the required rate).
-    html.push_str("<h2>Rates by network</h2><p class=\"note\">Each network's rate of compliance per standard against the standard's required rate; n is the number of requests judged.</p><table><thead><tr><th>network</th>");
+    html.push_str("<h2>Rates by network</h2><p class=\"note\">Each network's rate of compliance per standard against the standard's required rate; n is the number of requests judged (every verdict: open within and excluded ones too).</p><table><thead><tr><th>network</th>");
     for standard in &rule_set.standards {
         let _ = write!(html, "<th>{}</th>", esc(&standard.id));
     }
