@@ -502,6 +502,15 @@ pub(crate) fn combine(
     html
 }
 
+/// A rate's cell class: met the required rate, or not, or no rate.
+fn rate_class(row: &Row) -> &'static str {
+    match row.rate {
+        Some(rate) if rate >= row.threshold => "good",
+        Some(_) => "bad",
+        None => "",
+    }
+}
+
 /// Renders the whole report.
 pub(crate) fn render(
     report: &Report,
@@ -559,11 +568,7 @@ pub(crate) fn render(
     let summary = per_standard(&report.by_month, rule_set);
     html.push_str("<h2>Summary by standard</h2><table><tr><th>standard</th><th>requests</th><th>unjudged</th><th>met</th><th>missed</th><th>open within</th><th>open overdue</th><th>excluded</th><th>rate</th><th>required</th></tr>");
     for row in &summary {
-        let class = match row.rate {
-            Some(r) if r >= row.threshold => "good",
-            Some(_) => "bad",
-            None => "",
-        };
+        let class = rate_class(row);
         let _ = write!(
             html,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{}</td><td>{:.0}%</td></tr>",
@@ -599,11 +604,7 @@ pub(crate) fn render(
                 .find(|r| r.keys[0] == network && r.standard == standard.id);
             match row {
                 Some(row) => {
-                    let class = match row.rate {
-                        Some(r) if r >= row.threshold => "good",
-                        Some(_) => "bad",
-                        None => "",
-                    };
+                    let class = rate_class(row);
                     let _ = write!(
                         html,
                         "<td class=\"{class}\">{} <span class=\"n\">n={}</span></td>",
@@ -683,11 +684,7 @@ pub(crate) fn render(
         row.keys.iter().map(|key| format!("<td>{}</td>", esc(key))).collect()
     };
     for row in &report.rows {
-        let class = match row.rate {
-            Some(r) if r >= row.threshold => "good",
-            Some(_) => "bad",
-            None => "",
-        };
+        let class = rate_class(row);
         let _ = write!(
             html,
             "<tr>{}<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{}</td></tr>",
