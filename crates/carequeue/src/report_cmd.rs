@@ -303,31 +303,15 @@ fn json_number(value: Option<f64>) -> String {
         .map_or_else(|| "null".to_owned(), |v| format!("{}", (v * 1e6).round() / 1e6))
 }
 
-fn write_json(
-    out: &mut dyn Write,
-    report: &Report,
-    provenance: &Provenance,
-    period: &metrics::Period,
-) -> io::Result<()> {
-    let by: Vec<String> = report.by.iter().map(|g| format!("\"{g}\"")).collect();
-    let period = serde_json::json!({
-        "from": period.from.map(|d| d.to_string()),
-        "to": period.to.map(|d| d.to_string()),
-    });
-    write!(
-        out,
-        "{{\"rule_set\":\"{}\",\"as_of\":\"{}\",\"by\":[{}],\"period\":{period},\"ledger\":{},\"rows\":[",
-        report.rule_set,
-        ledger::format_recorded_at(report.as_of),
-        by.join(","),
-        serde_json::to_string(provenance).map_err(io::Error::other)?
-    )?;
-    for (idx, row) in report.rows.iter().enumerate() {
+/// Rows as JSON objects, separated by commas (the brackets are the
+/// caller's): one key per grouping, then every column.
+fn write_rows_json(out: &mut dyn Write, by: &[metrics::GroupBy], rows: &[Row]) -> io::Result<()> {
+    for (idx, row) in rows.iter().enumerate() {
         if idx > 0 {
             write!(out, ",")?;
         }
         write!(out, "\n{{")?;
-        for (group, key) in report.by.iter().zip(&row.keys) {
+        for (group, key) in by.iter().zip(&row.keys) {
             write!(out, "\"{group}\":{},", serde_json::to_string(key).unwrap_or_default())?;
         }
         write!(
@@ -363,6 +347,32 @@ fn write_json(
             row.harm_while_waiting
         )?;
     }
+    Ok(())
+}
+
+fn write_json(
+    out: &mut dyn Write,
+    report: &Report,
+    provenance: &Provenance,
+    period: &metrics::Period,
+) -> io::Result<()> {
+    let by: Vec<String> = report.by.iter().map(|g| format!("\"{g}\"")).collect();
+    let period = serde_json::json!({
+        "from": period.from.map(|d| d.to_string()),
+        "to": period.to.map(|d| d.to_string()),
+    });
+    write!(
+        out,
+        "{{\"rule_set\":\"{}\",\"as_of\":\"{}\",\"by\":[{}],\"period\":{period},\"ledger\":{},\"rows\":[",
+        report.rule_set,
+        ledger::format_recorded_at(report.as_of),
+        by.join(","),
+        serde_json::to_string(provenance).map_err(io::Error::other)?
+    )?;
+    write_rows_json(out, &report.by, &report.rows)?;
+    // Network by network, as regulators judge a plan.
+    write!(out, "\n],\"by_network\":[")?;
+    write_rows_json(out, &[metrics::GroupBy::Network], &report.by_network)?;
     write!(out, "\n],\"integrity\":[")?;
     for (idx, finding) in report.integrity.iter().enumerate() {
         if idx > 0 {

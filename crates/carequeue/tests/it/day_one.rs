@@ -475,6 +475,21 @@ fn a_plan_file_judges_each_network_under_its_own_rule_set() {
         clinics.dedup();
         clinics
     };
+    // Each part's rates network by network name only its own networks.
+    let networks = |part: &serde_json::Value| -> Vec<String> {
+        let mut names: Vec<String> = part["report"]["by_network"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| row["network"].as_str().unwrap().to_owned())
+            .collect();
+        names.dedup();
+        names
+    };
+    assert_eq!(
+        (networks(&parts[0]), networks(&parts[1])),
+        (vec!["bay".to_owned()], vec!["east".to_owned()])
+    );
     assert_eq!(clinics(&parts[0]), ["oak"]);
     assert_eq!(clinics(&parts[1]), ["bkn"]);
     // The California part equals a report under ca-dmhc of the bay network
