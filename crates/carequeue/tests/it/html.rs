@@ -159,6 +159,35 @@ fn the_html_report_opens_in_chromium_without_console_errors() {
         let problems = layout_problems(dir.path(), &report, width).unwrap();
         assert_eq!(problems, "fits", "at {width} px");
     }
+    // Printed: the print styles applied on A4 (about 680 CSS pixels between
+    // 1.5 cm margins; Letter is wider).
+    let html = std::fs::read_to_string(&report).unwrap();
+    let printed = dir.path().join("printed.html");
+    std::fs::write(&printed, html.replace("@media print", "@media all")).unwrap();
+    assert_eq!(layout_problems(dir.path(), &printed, 680).unwrap(), "fits", "printed on A4");
+    // A plan's page, each network under its own rule set, fits too.
+    std::fs::write(
+        dir.path().join("plan.toml"),
+        "name = \"Two coasts (synthetic)\"\ndefault_rules = \"ca-dmhc\"\n[[network]]\nid = \"east\"\nrules = \"us-qhp\"\n",
+    )
+    .unwrap();
+    let planned = dir.path().join("plan.html");
+    let output = Command::new(BIN)
+        .args(["report", "--db", "l.db", "--plan", "plan.toml", "--by", "clinic,month"])
+        .args(["--format", "html", "--out"])
+        .arg(&planned)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    open_in_chromium(dir.path(), &planned).unwrap();
+    for width in [1280, 800] {
+        assert_eq!(
+            layout_problems(dir.path(), &planned, width).unwrap(),
+            "fits",
+            "plan at {width} px"
+        );
+    }
 }
 
 #[test]
