@@ -64,7 +64,8 @@ impl Frame {
     const WIDTH: f64 = 760.0;
     const HEIGHT: f64 = 300.0;
     const LEFT: f64 = 60.0;
-    const RIGHT: f64 = 20.0;
+    // Room for the last x label, centred on the plot's right edge.
+    const RIGHT: f64 = 40.0;
     const TOP: f64 = 20.0;
     const BOTTOM: f64 = 60.0;
 
