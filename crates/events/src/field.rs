@@ -4,7 +4,7 @@ macro_rules! fields {
     ($($(#[$doc:meta])* $variant:ident => $name:literal,)*) => {
         /// The name of a field of the event vocabulary, across all event types.
         ///
-        /// The names are the contract of `design.md` section 2: NDJSON keys and
+        /// The names are the contract of `docs/events.md`: NDJSON keys and
         /// CSV header cells are exactly these strings.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[non_exhaustive]

@@ -1,7 +1,7 @@
 //! The carequeue event vocabulary.
 //!
 //! Everything carequeue knows is an append-only stream of [`Event`]s (the
-//! vocabulary of `design.md` section 2). This crate holds the types of that
+//! vocabulary of `docs/events.md`). This crate holds the types of that
 //! vocabulary and the two conversions every other crate relies on:
 //!
 //! - [`Event::parse`] turns a [`RawRecord`] (the fields of one NDJSON object or

@@ -1,5 +1,5 @@
 //! The staffing planner: closed forms for queues and waiting lists
-//! (`reference/queueing.md`), checked against its golden values, and the
+//! (`docs/sources.md`), checked against its golden values, and the
 //! staffing search over the clinic simulator ([`search`]).
 //!
 //! This crate does no I/O and never reads the clock.

@@ -1,4 +1,4 @@
-//! Closed forms and approximations for queues (`reference/queueing.md`
+//! Closed forms and approximations for queues (`docs/sources.md`
 //! section 2): M/M/c (Erlang C), non-pre-emptive priority classes,
 //! Pollaczek-Khinchine, Kingman, Allen-Cunneen, square-root staffing, and
 //! the fewest servers that meet a waiting-time target.

@@ -1,4 +1,4 @@
-//! Golden values from `reference/queueing.md`, an independent check for
+//! Golden values from `docs/sources.md`, an independent check for
 //! hundreds of servers, and properties.
 
 use proptest::prelude::*;

@@ -1,5 +1,5 @@
 //! The NHS waiting-list formulas of Fong et al. (2022), as the
-//! NHSRwaitinglist R package computes them (`reference/queueing.md`
+//! NHSRwaitinglist R package computes them (`docs/sources.md`
 //! section 5). Units must agree: demand and capacity per week with waits
 //! in weeks, for example.
 

@@ -1,5 +1,5 @@
 //! The evaluator: per request and standard, the clock, the deadline, what
-//! stopped it and the verdict, with the semantics of design.md section 3.
+//! stopped it and the verdict, with the semantics of docs/rules.md.
 //! Every judgement call is written in `docs/rules.md`.
 
 use std::fmt;

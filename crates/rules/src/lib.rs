@@ -6,7 +6,7 @@
 //! request's [`History`], a rule set, the clinic's time zone and the as-of
 //! moment; it gives a [`Verdict`] per applicable standard with the clock
 //! start, the deadline, what stopped the clock, the [`Outcome`] and the
-//! [`Reasons`], following design.md section 3.
+//! [`Reasons`], following docs/rules.md.
 //!
 //! This crate does no I/O and never reads the wall clock.
 

@@ -1,4 +1,4 @@
-//! The clinic-network model (design.md section 5): members make requests,
+//! The clinic-network model (docs/simulation.md): members make requests,
 //! clinicians publish weekly slot templates, a booking policy offers the
 //! earliest suitable slot, patients decline, miss, cancel or withdraw,
 //! courses of follow-up visits compete with intake for the same clinicians,

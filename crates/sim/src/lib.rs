@@ -5,7 +5,7 @@
 //! ([`stream`]: one ChaCha8 stream per replication and purpose, derived from
 //! one seed), and the models built on them: the M/M/c queue with priority
 //! classes ([`QueueModel`]), against which the engine is validated with the
-//! closed forms of `reference/queueing.md`, and the clinic-network model
+//! closed forms of `docs/sources.md`, and the clinic-network model
 //! ([`run_clinics`] on a [`Scenario`], docs/simulation.md) that emits the
 //! events of the real system. [`replicate`] spreads independent
 //! replications over threads without changing their results.

@@ -1,5 +1,5 @@
 //! Clinic-network scenarios: the documented TOML format (docs/simulation.md)
-//! with defaults from the planning figures of `reference/`.
+//! with defaults from the planning figures of `docs/sources.md`.
 
 use serde::{Deserialize, Serialize};
 
@@ -109,7 +109,7 @@ impl Default for Course {
 #[serde(deny_unknown_fields, default)]
 pub struct ClinicianTemplate {
     /// Individual sessions a week: 22 to 28 in group practice
-    /// (reference/timely-access-rules.md §5, weak sources).
+    /// (docs/sources.md section 5, weak sources).
     pub sessions_per_week: u32,
     /// Share of sessions kept for first visits (intake); the rest are
     /// return visits.

@@ -1,5 +1,5 @@
 //! Validation against the closed forms and golden values of
-//! `reference/queueing.md`, an exact replay against an independent
+//! `docs/sources.md`, an exact replay against an independent
 //! implementation, and determinism.
 
 use crate::{Customer, QueueModel, Scheduler, Source, measure, run, simulate};
@@ -21,7 +21,7 @@ fn mmc(lambda: f64, mu: f64, c: u32) -> QueueModel {
 
 #[test]
 fn erlang_c_golden_values() {
-    // (λ, μ, c, P(wait), Wq, customers) from reference/queueing.md §2.
+    // (λ, μ, c, P(wait), Wq, customers) from docs/sources.md section 4.
     let cases = [
         (8.0, 1.0, 10, 0.409180, 0.204590, 2_000_000),
         (2.0, 1.0, 3, 4.0 / 9.0, 4.0 / 9.0, 2_000_000),
@@ -37,7 +37,7 @@ fn erlang_c_golden_values() {
 
 #[test]
 fn two_class_non_pre_emptive_priority() {
-    // λ urgent 2, routine 7, μ 1, c 10: Wq 0.0836 and 0.8359 (reference/queueing.md §1).
+    // λ urgent 2, routine 7, μ 1, c 10: Wq 0.0836 and 0.8359 (docs/sources.md section 4).
     let model = QueueModel { arrival_rates: vec![2.0, 7.0], service_rate: 1.0, servers: 10 };
     let stats = simulate(&model, 4_000_000, 2, 0);
     let (urgent, urgent_hw) = stats.classes[0];
