@@ -43,10 +43,7 @@ impl<W: Write> CsvWriter<W> {
             }
             Some(other) => other.to_string(),
         });
-        let row: Vec<String> = row.collect();
-        self.out
-            .write_record(row.iter().map(|cell| crate::cell::escape_cell(cell).into_owned()))
-            .map_err(io::Error::other)
+        write_safe_row(&mut self.out, row)
     }
 
     /// Flushes and returns the underlying writer.
@@ -94,11 +91,7 @@ impl<W: Write> TableWriter<W> {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let cells: Vec<String> = cells
-            .into_iter()
-            .map(|cell| crate::cell::escape_cell(cell.as_ref()).into_owned())
-            .collect();
-        self.out.write_record(&cells).map_err(io::Error::other)
+        write_safe_row(&mut self.out, cells)
     }
 
     /// Flushes and returns the underlying writer.
@@ -118,11 +111,22 @@ where
     // A small buffer: the rows go straight into `out`, which is memory.
     let mut writer = csv::WriterBuilder::new().buffer_capacity(256).from_writer(out);
     for row in rows {
-        let cells: Vec<String> = row
-            .into_iter()
-            .map(|cell| crate::cell::escape_cell(cell.as_ref()).into_owned())
-            .collect();
-        writer.write_record(&cells).map_err(io::Error::other)?;
+        write_safe_row(&mut writer, row)?;
     }
     writer.flush()
+}
+
+/// Writes one record, each cell made safe for spreadsheets (copied only
+/// when it changes).
+fn write_safe_row<W, I, S>(out: &mut csv::Writer<W>, cells: I) -> io::Result<()>
+where
+    W: Write,
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    for cell in cells {
+        out.write_field(crate::cell::escape_cell(cell.as_ref()).as_bytes())
+            .map_err(io::Error::other)?;
+    }
+    out.write_record(None::<&[u8]>).map_err(io::Error::other)
 }

@@ -365,6 +365,7 @@ pub(crate) fn compliance(
             groupings.iter().map(|by| by.iter().map(key).collect()).collect()
         };
         let keys = keys_at(opened);
+        let by_month = groupings.iter().any(|by| by.contains(&GroupBy::Month));
         for problem in &problems {
             // A problem always names a standard of the rule set judged.
             if let Some(standard) = standard_idx(&problem.standard) {
@@ -422,8 +423,16 @@ pub(crate) fn compliance(
                     .filter(|h| **h >= start && **h < visit)
                     .count() as u64,
             };
-            let keys = keys_at(start);
-            for (groups, keys) in groups.iter_mut().zip(&keys) {
+            // Most clocks start in the month of the request: its keys serve.
+            let own_keys;
+            let keys =
+                if by_month && local(start).first_of_month() != local(opened).first_of_month() {
+                    own_keys = keys_at(start);
+                    &own_keys
+                } else {
+                    &keys
+                };
+            for (groups, keys) in groups.iter_mut().zip(keys) {
                 groups.entry((keys.clone(), contribution.standard)).or_default().add(&contribution);
             }
         }

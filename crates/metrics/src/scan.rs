@@ -17,6 +17,8 @@
 //! The result does not depend on how many parts there are or how patients
 //! fall into them: a test holds every split to the report of one part.
 
+use std::borrow::Cow;
+
 use foldhash::HashMap;
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
@@ -568,15 +570,16 @@ impl Networks {
     }
 
     /// Keeps, of one part's events (whole request histories) and their
-    /// sequence numbers, the requests opened in a covered network.
-    pub fn select<'e>(
+    /// sequence numbers, the requests opened in a covered network; every
+    /// network's, as they are, without a copy.
+    pub fn select<'a, 'e>(
         &self,
-        events: &[&'e Event],
-        seqs: &[u64],
+        events: &'a [&'e Event],
+        seqs: &'a [u64],
         shared: &Shared,
-    ) -> (Vec<&'e Event>, Vec<u64>) {
+    ) -> (Cow<'a, [&'e Event]>, Cow<'a, [u64]>) {
         if *self == Networks::All {
-            return (events.to_vec(), seqs.to_vec());
+            return (Cow::Borrowed(events), Cow::Borrowed(seqs));
         }
         let kept: std::collections::HashSet<&str> = events
             .iter()
@@ -589,11 +592,12 @@ impl Networks {
                 _ => None,
             })
             .collect();
-        events
+        let (events, seqs): (Vec<&'e Event>, Vec<u64>) = events
             .iter()
             .zip(seqs)
             .filter(|(event, _)| event.request_id().is_none_or(|id| kept.contains(id.as_str())))
             .map(|(event, seq)| (*event, *seq))
-            .unzip()
+            .unzip();
+        (Cow::Owned(events), Cow::Owned(seqs))
     }
 }

@@ -79,54 +79,50 @@ pub fn worklist_part(
     for history in assemble_with(events.iter().copied(), &prior) {
         let clinic = history.request.clinic.as_str();
         let tz = shared.zone(clinic);
-        let time_zone = || tz.iana_name().unwrap_or("UTC").to_owned();
         verdicts.clear();
         problems.clear();
         evaluate(&history, rule_set, tz, as_of, &mut verdicts, &mut problems);
         period.select(&history, tz, &mut verdicts, &mut problems);
-        for problem in &problems {
-            // Closed requests need nobody's attention here (the report
-            // counts them); open ones do.
-            if history.events.iter().any(|e| matches!(e.body, Body::RequestClosed(_))) {
-                continue;
+        // What every item of this request says.
+        let item = |standard: &str, clock_start: Instant| WorkItem {
+            request_id: history.request.request_id.to_string(),
+            patient_id: history.request.patient_id.to_string(),
+            provider_type: history.request.provider_type,
+            clinic: clinic.to_owned(),
+            time_zone: tz.iana_name().unwrap_or("UTC").to_owned(),
+            standard: standard.to_owned(),
+            outcome: None,
+            clock_start,
+            deadline: None,
+            deadline_day: None,
+            seconds_left: None,
+            problem: None,
+            arrange_out_of_network: false,
+        };
+        // Closed requests that cannot be judged need nobody's attention
+        // here (the report counts them); open ones do.
+        let closed = history.events.iter().any(|e| matches!(e.body, Body::RequestClosed(_)));
+        if !closed {
+            for problem in &problems {
+                items.push(WorkItem {
+                    problem: Some(problem.message.clone()),
+                    ..item(&problem.standard, history.opened.occurred_at)
+                });
             }
-            items.push(WorkItem {
-                request_id: history.request.request_id.to_string(),
-                patient_id: history.request.patient_id.to_string(),
-                provider_type: history.request.provider_type,
-                clinic: clinic.to_owned(),
-                time_zone: time_zone(),
-                standard: problem.standard.clone(),
-                outcome: None,
-                clock_start: history.opened.occurred_at,
-                deadline: None,
-                deadline_day: None,
-                seconds_left: None,
-                problem: Some(problem.message.clone()),
-                arrange_out_of_network: false,
-            });
         }
         for verdict in &verdicts {
             if !matches!(verdict.outcome, Outcome::OpenWithin | Outcome::OpenOverdue) {
                 continue;
             }
-            let seconds_left = (verdict.deadline.timestamp() - as_of).as_secs();
             let day_counted = verdict.standard.limit.is_day_counted();
             items.push(WorkItem {
-                request_id: history.request.request_id.to_string(),
-                patient_id: history.request.patient_id.to_string(),
-                provider_type: history.request.provider_type,
-                clinic: clinic.to_owned(),
-                time_zone: time_zone(),
-                standard: verdict.standard.id.clone(),
                 outcome: Some(verdict.outcome),
-                clock_start: verdict.clock_start,
                 deadline: Some(verdict.deadline),
                 deadline_day: day_counted
                     .then(|| tz.to_datetime(verdict.deadline.timestamp()).date()),
-                seconds_left: Some(seconds_left),
-                problem: None,
+                seconds_left: Some((verdict.deadline.timestamp() - as_of).as_secs()),
                 arrange_out_of_network: verdict.outcome == Outcome::OpenOverdue,
+                ..item(&verdict.standard.id, verdict.clock_start)
             });
         }
     }

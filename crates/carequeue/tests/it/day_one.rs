@@ -27,14 +27,19 @@ fn empty_and_header_only_files_are_reported_and_store_nothing() {
     assert!(out.starts_with("exit 0") && out.contains("stored header.csv: 0 events"), "{out}");
 }
 
-#[test]
-fn the_summary_says_exactly_what_was_stored() {
-    let dir = tempfile::tempdir().unwrap();
+/// `a.csv`: one request, valid.
+fn one_request(dir: &std::path::Path) {
     std::fs::write(
-        dir.path().join("a.csv"),
+        dir.join("a.csv"),
         format!("{HEADER}\ne1,request.opened,2024-03-01T09:30:00Z,r1,p1,c1,routine,sud,initial\n"),
     )
     .unwrap();
+}
+
+#[test]
+fn the_summary_says_exactly_what_was_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    one_request(dir.path());
     expect![[r#"
         exit 1
         stored a.csv: 1 events, 1 new, 0 duplicate (batch 1, seq 1..=1)
@@ -50,11 +55,7 @@ fn the_summary_says_exactly_what_was_stored() {
 #[test]
 fn check_validates_without_storing_anything() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("a.csv"),
-        format!("{HEADER}\ne1,request.opened,2024-03-01T09:30:00Z,r1,p1,c1,routine,sud,initial\n"),
-    )
-    .unwrap();
+    one_request(dir.path());
     expect![[r#"
         exit 0
         no ledger at l.db: the files are checked against an empty one
@@ -131,11 +132,8 @@ fn rules_check_says_whether_a_rule_file_is_valid() {
 
 #[test]
 fn the_worklist_filters_by_clinic_and_provider_type_and_names_the_patient() {
-    let dir = tempfile::tempdir().unwrap();
-    let plan = crate::support::repo().join("examples/small-plan.ndjson");
-    assert!(
-        run(dir.path(), &["ingest", "--db", "l.db", plan.to_str().unwrap()]).starts_with("exit 0")
-    );
+    // The example plan in l.db.
+    let dir = crate::trust::plan_ledger();
     let judge = ["--db", "l.db", "--rules", "ca-dmhc", "--as-of", "2100-01-01T00:00:00Z"];
     let all = run(dir.path(), &[&["worklist"][..], &judge, &["--format", "csv"]].concat());
     let old = run(dir.path(), &[&["worklist"][..], &judge, &["--csv"]].concat());
@@ -310,11 +308,8 @@ fn a_measurement_period_over_back_loaded_history() {
 /// standard's required rate.
 #[test]
 fn the_report_table_marks_rates_below_threshold() {
-    let dir = tempfile::tempdir().unwrap();
-    let plan = crate::support::repo().join("examples/small-plan.ndjson");
-    assert!(
-        run(dir.path(), &["ingest", "--db", "l.db", plan.to_str().unwrap()]).starts_with("exit 0")
-    );
+    // The example plan in l.db.
+    let dir = crate::trust::plan_ledger();
     let out = run(
         dir.path(),
         &["report", "--db", "l.db", "--rules", "ca-dmhc", "--as-of", "2100-01-01T00:00:00Z"],
@@ -373,11 +368,8 @@ fn the_templates_ingest_in_the_documented_order() {
 /// written to a file or a pipe.
 #[test]
 fn an_html_report_is_refused_on_a_terminal() {
-    let dir = tempfile::tempdir().unwrap();
-    let plan = crate::support::repo().join("examples/small-plan.ndjson");
-    assert!(
-        run(dir.path(), &["ingest", "--db", "l.db", plan.to_str().unwrap()]).starts_with("exit 0")
-    );
+    // The example plan in l.db.
+    let dir = crate::trust::plan_ledger();
     let command = format!("{} report --db l.db --rules ca-dmhc --format html", crate::support::BIN);
     // `script` gives the command a terminal (util-linux).
     let Ok(output) = std::process::Command::new("script")
@@ -405,11 +397,8 @@ fn an_html_report_is_refused_on_a_terminal() {
 /// clinic's under the DMHC's, and neither is mixed into the other's rates.
 #[test]
 fn a_plan_file_judges_each_network_under_its_own_rule_set() {
-    let dir = tempfile::tempdir().unwrap();
-    let plan = crate::support::repo().join("examples/small-plan.ndjson");
-    assert!(
-        run(dir.path(), &["ingest", "--db", "l.db", plan.to_str().unwrap()]).starts_with("exit 0")
-    );
+    // The example plan in l.db.
+    let dir = crate::trust::plan_ledger();
     // The Marketplace rules, without their start in 2025 and for urgent
     // requests too, in a rule file beside the plan (named relative to it).
     std::fs::create_dir(dir.path().join("plans")).unwrap();

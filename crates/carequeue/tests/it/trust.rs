@@ -11,7 +11,7 @@ use expect_test::expect;
 use crate::support::{BIN, repo, run};
 
 /// A ledger holding the example plan, in a fresh folder.
-fn plan_ledger() -> tempfile::TempDir {
+pub(crate) fn plan_ledger() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let plan = repo().join("examples/small-plan.ndjson");
     let out = run(dir.path(), &["ingest", "--db", "l.db", plan.to_str().unwrap()]);
@@ -31,6 +31,17 @@ fn tamper(dir: &Path) {
         )
         .unwrap();
     assert_eq!(changed, 1);
+}
+
+/// Stores `text` (NDJSON) as one batch from `source`, recorded at `at`, as a
+/// live feed would have, through the ledger itself.
+fn append_at(ledger: &ledger::Ledger, text: &str, source: &str, at: &str) {
+    let incoming = formats::Reader::new(text.as_bytes(), source)
+        .unwrap()
+        .map(|r| r.map(|l| ledger::Incoming::new(l.line, l.value)))
+        .collect::<Vec<_>>();
+    let options = ledger::AppendOptions::new(source, ledger::RecordedAt::At(at.parse().unwrap()));
+    assert!(matches!(ledger.append(incoming, &options).unwrap(), ledger::Appended::Stored(_)));
 }
 
 /// Runs `carequeue` and gives (exit code, stdout, stderr).
@@ -207,13 +218,7 @@ fn a_report_says_which_batches_it_counted_and_warns_of_later_ones() {
     for (half, at) in
         [(&lines[..100], "2024-01-13T00:00:00Z"), (&lines[100..], "2024-01-20T00:00:00Z")]
     {
-        let incoming = formats::Reader::new(half.join("\n").as_bytes(), "half")
-            .unwrap()
-            .map(|r| r.map(|l| ledger::Incoming::new(l.line, l.value)))
-            .collect::<Vec<_>>();
-        let options =
-            ledger::AppendOptions::new("half", ledger::RecordedAt::At(at.parse().unwrap()));
-        assert!(matches!(ledger.append(incoming, &options).unwrap(), ledger::Appended::Stored(_)));
+        append_at(&ledger, &half.join("\n"), "half", at);
     }
     let (code, stdout, stderr) = output(
         dir.path(),
@@ -273,15 +278,7 @@ fn ingest_refuses_events_from_the_future_and_a_clock_behind_the_ledger() {
     // host's clock is behind it, and the ingest is refused naming both.
     let ledger = ledger::Ledger::create(dir.path().join("ahead.db").to_str().unwrap()).unwrap();
     let first = r#"{"event_id":"c1","type":"clinic.registered","occurred_at":"2024-01-02T08:00:00-08:00","clinic":"oak","time_zone":"America/Los_Angeles","network":"n1"}"#;
-    let incoming = formats::Reader::new(first.as_bytes(), "first")
-        .unwrap()
-        .map(|r| r.map(|l| ledger::Incoming::new(l.line, l.value)))
-        .collect::<Vec<_>>();
-    let options = ledger::AppendOptions::new(
-        "ahead",
-        ledger::RecordedAt::At("2099-01-01T00:00:00Z".parse().unwrap()),
-    );
-    assert!(matches!(ledger.append(incoming, &options).unwrap(), ledger::Appended::Stored(_)));
+    append_at(&ledger, first, "ahead", "2099-01-01T00:00:00Z");
     std::fs::write(dir.path().join("ok.ndjson"), format!("{first}\n")).unwrap();
     let out = run(dir.path(), &["ingest", "--db", "ahead.db", "ok.ndjson"]);
     assert!(out.starts_with("exit 1"), "{out}");
