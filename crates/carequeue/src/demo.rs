@@ -16,6 +16,9 @@ use crate::cli::DemoArgs;
 const SCENARIO: &str = include_str!("../../../scenarios/medium-plan.toml");
 const LEDGER: &str = "carequeue-demo.db";
 const REPORT: &str = "carequeue-demo.html";
+/// Which rule set governs each of the demo plan's networks.
+const PLAN_TEXT: &str = include_str!("../../../scenarios/medium-plan.plan.toml");
+const PLAN: &str = "carequeue-demo-plan.toml";
 
 /// A progress bar on a terminal.
 fn progress(message: &str, total: u64) -> Option<ProgressBar> {
@@ -132,22 +135,28 @@ pub(crate) fn run(args: &DemoArgs) -> Result<Outcome> {
     )?;
 
     let bar = spinner("computing the report");
-    let rule_set = rules::RuleSet::shipped("ca-dmhc").context("the shipped rule set ca-dmhc")?;
-    // The same computation as `carequeue report`, the chain checked too.
-    let (report, provenance) = crate::parts::report(
+    // The plan file says which rule set governs each network; it is written
+    // beside the ledger for the commands the demo suggests.
+    std::fs::write(PLAN, PLAN_TEXT).with_context(|| format!("cannot write {PLAN}"))?;
+    let (plan, governed) = crate::plan_file::from_text(PLAN_TEXT, std::path::Path::new(PLAN))?;
+    let period = metrics::Period::default();
+    // The same computation as `carequeue report --plan`, the chain checked too.
+    let parts = crate::plan_file::judge(
         &ledger,
-        &rule_set,
+        &governed,
         as_of,
         &[metrics::GroupBy::Clinic],
-        &metrics::Period::default(),
-        &metrics::Networks::All,
+        &period,
         false,
     )?;
+    let provenance = match parts.last() {
+        Some(last) => last.provenance.clone(),
+        None => anyhow::bail!("the demo's plan names no rule set"),
+    };
     // The HTML marks a break; nothing else is written from a broken chain.
     let write_all = provenance.announce(None, false)?;
-    let period = metrics::Period::default();
-    std::fs::write(REPORT, crate::html::render(&report, &rule_set, &provenance, &period))
-        .with_context(|| format!("cannot write {REPORT}"))?;
+    let page = crate::report_cmd::html_page(Some(&plan), &governed, &parts, &period);
+    std::fs::write(REPORT, page).with_context(|| format!("cannot write {REPORT}"))?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -156,12 +165,12 @@ pub(crate) fn run(args: &DemoArgs) -> Result<Outcome> {
         return Ok(provenance.outcome());
     }
     writeln!(out)?;
-    crate::report_cmd::write_table(&mut out, &report, &provenance, &period)?;
+    crate::report_cmd::write_tables(&mut out, Some(&plan), &parts, &period)?;
     writeln!(out)?;
     writeln!(
         out,
-        "wrote {REPORT}; the ledger is {LEDGER} (try: carequeue worklist --db {LEDGER} --rules ca-dmhc --as-of {})",
-        as_of
+        "wrote {REPORT} and the plan file {PLAN}; the ledger is {LEDGER} (try: carequeue \
+         worklist --db {LEDGER} --plan {PLAN} --as-of {as_of})"
     )?;
     writeln!(out, "done in {:.1} s", started.elapsed().as_secs_f64())?;
     Ok(Outcome::Success)

@@ -4,8 +4,11 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use metrics::Networks;
+use ledger::Ledger;
+use metrics::{GroupBy, Networks, Period, Report};
 use rules::{PlanFile, RuleSet};
+
+use crate::provenance::Provenance;
 
 use crate::cli::JudgeArgs;
 
@@ -57,7 +60,14 @@ pub(crate) fn governed(
     };
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let plan = PlanFile::parse(&text, &path.display().to_string())?;
+    let (name, groups) = from_text(&text, path)?;
+    Ok((Some(name), groups))
+}
+
+/// A plan file's text, read from `path` (rule files are named relative to
+/// it): its name and the rule sets with the networks each governs.
+pub(crate) fn from_text(text: &str, path: &Path) -> Result<(String, Vec<Governed>)> {
+    let plan = PlanFile::parse(text, &path.display().to_string())?;
     let load = |name: &str| -> Result<RuleSet> {
         // A rule file is named relative to the plan file.
         if RuleSet::shipped(name).is_some() {
@@ -97,5 +107,52 @@ pub(crate) fn governed(
         }
         groups.push(Governed { rule_set, networks });
     }
-    Ok((Some(plan.name), groups))
+    Ok((plan.name, groups))
+}
+
+/// One rule set's report over the networks it governs, and what the read
+/// saw of the ledger.
+pub(crate) struct Judged<'g> {
+    pub(crate) governed: &'g Governed,
+    pub(crate) report: Report,
+    pub(crate) provenance: Provenance,
+}
+
+/// Each rule set's report over the networks it governs, as of `as_of`. A
+/// network the plan names that no request of the ledger belongs to is
+/// warned of: most likely misspelt, its requests are judged under the
+/// default.
+pub(crate) fn judge<'g>(
+    ledger: &Ledger,
+    governed: &'g [Governed],
+    as_of: jiff::Timestamp,
+    by: &[GroupBy],
+    period: &Period,
+    timings: bool,
+) -> Result<Vec<Judged<'g>>> {
+    let mut parts = Vec::with_capacity(governed.len());
+    for governed in governed {
+        let (report, provenance) = crate::parts::report(
+            ledger,
+            &governed.rule_set,
+            as_of,
+            by,
+            period,
+            &governed.networks,
+            timings,
+        )?;
+        parts.push(Judged { governed, report, provenance });
+    }
+    for network in named_networks(governed) {
+        let seen = parts.iter().any(|part| {
+            part.report.by_network.iter().any(|row| row.keys.first().is_some_and(|k| k == network))
+        });
+        if !seen {
+            eprintln!(
+                "warning: the plan names network {network:?}, but no request of the ledger \
+                 belongs to it (networks are named as clinic.registered names them)"
+            );
+        }
+    }
+    Ok(parts)
 }

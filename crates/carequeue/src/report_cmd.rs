@@ -9,6 +9,7 @@ use metrics::{Report, Row};
 
 use crate::Outcome;
 use crate::cli::{ReportArgs, ReportFormat};
+use crate::plan_file::Judged;
 use crate::provenance::Provenance;
 
 pub(crate) fn run(args: &ReportArgs) -> Result<Outcome> {
@@ -24,37 +25,13 @@ pub(crate) fn run(args: &ReportArgs) -> Result<Outcome> {
     let ledger = Ledger::open(&args.db.db)?;
     let period = args.judge.period()?;
     // One report per rule set, each over the networks it governs.
-    let mut parts = Vec::with_capacity(governed.len());
-    for governed in &governed {
-        let (report, provenance) = crate::parts::report(
-            &ledger,
-            &governed.rule_set,
-            as_of,
-            &args.by,
-            &period,
-            &governed.networks,
-            args.timings,
-        )?;
-        parts.push((governed, report, provenance));
-    }
-    // A network the plan names that no request of the ledger belongs to is
-    // most likely misspelt: its requests are judged under the default.
-    for network in crate::plan_file::named_networks(&governed) {
-        let seen = parts.iter().any(|(_, report, _)| {
-            report.by_network.iter().any(|row| row.keys.first().is_some_and(|k| k == network))
-        });
-        if !seen {
-            eprintln!(
-                "warning: the plan names network {network:?}, but no request of the ledger \
-                 belongs to it (networks are named as clinic.registered names them)"
-            );
-        }
-    }
+    let parts =
+        crate::plan_file::judge(&ledger, &governed, as_of, &args.by, &period, args.timings)?;
     // Every read checked the same chain; the last read saw the most.
-    let Some((_, _, provenance)) = parts.last() else {
+    let Some(last) = parts.last() else {
         anyhow::bail!("no rule set to judge by");
     };
-    let provenance = provenance.clone();
+    let provenance = last.provenance.clone();
     // JSON and HTML carry a break in their integrity sections; the flat
     // formats are written from a broken chain only when asked.
     let structured = matches!(args.format, ReportFormat::Json | ReportFormat::Html);
@@ -68,29 +45,13 @@ pub(crate) fn run(args: &ReportArgs) -> Result<Outcome> {
         None => Box::new(BufWriter::new(io::stdout().lock())),
     };
     match (&plan, args.format) {
-        (_, ReportFormat::Table) => {
-            if let Some(note) = provenance.broken_note() {
-                writeln!(out, "# {note}")?;
-            }
-            if let Some(name) = &plan {
-                writeln!(out, "plan: {name}; each network judged under the rule set governing it")?;
-            }
-            for (idx, (governed, report, provenance)) in parts.iter().enumerate() {
-                if plan.is_some() {
-                    if idx > 0 {
-                        writeln!(out)?;
-                    }
-                    writeln!(out, "== {} under {}", governed.describe(), governed.rule_set.id)?;
-                }
-                write_table(&mut out, report, provenance, &period)?;
-            }
-        }
-        (None, ReportFormat::Csv) => write_csv(&mut out, &parts[0].1, &provenance)?,
+        (_, ReportFormat::Table) => write_tables(&mut out, plan.as_deref(), &parts, &period)?,
+        (None, ReportFormat::Csv) => write_csv(&mut out, &last.report, &provenance)?,
         (Some(_), ReportFormat::Csv) => write_plan_csv(&mut out, &parts, &provenance)?,
-        (None, ReportFormat::Json) => write_json(&mut out, &parts[0].1, &provenance, &period)?,
+        (None, ReportFormat::Json) => write_json(&mut out, &last.report, &provenance, &period)?,
         (Some(name), ReportFormat::Json) => {
             write!(out, "{{\"plan\":{},\"parts\":[", serde_json::to_string(name)?)?;
-            for (idx, (governed, report, provenance)) in parts.iter().enumerate() {
+            for (idx, Judged { governed, report, provenance }) in parts.iter().enumerate() {
                 let networks = match &governed.networks {
                     metrics::Networks::All => serde_json::json!({"all": true}),
                     metrics::Networks::Only(only) => serde_json::json!({ "only": only }),
@@ -108,37 +69,72 @@ pub(crate) fn run(args: &ReportArgs) -> Result<Outcome> {
             writeln!(out, "\n]}}")?;
         }
         (_, ReportFormat::Html) => {
-            let pages: Vec<String> = parts
-                .iter()
-                .map(|(governed, report, provenance)| {
-                    crate::html::render(report, &governed.rule_set, provenance, &period)
-                })
-                .collect();
-            let page = match &plan {
-                None => pages.into_iter().next().unwrap_or_default(),
-                Some(name) => crate::html::combine(name, &governed, pages),
-            };
-            out.write_all(page.as_bytes())?
+            out.write_all(html_page(plan.as_deref(), &governed, &parts, &period).as_bytes())?
         }
     }
     out.flush().context("write report")?;
     Ok(provenance.outcome())
 }
 
+/// The HTML report: one rule set's, or a plan's with a section per rule set.
+pub(crate) fn html_page(
+    plan: Option<&str>,
+    governed: &[crate::plan_file::Governed],
+    parts: &[Judged<'_>],
+    period: &metrics::Period,
+) -> String {
+    let pages: Vec<String> = parts
+        .iter()
+        .map(|part| {
+            crate::html::render(&part.report, &part.governed.rule_set, &part.provenance, period)
+        })
+        .collect();
+    match plan {
+        None => pages.into_iter().next().unwrap_or_default(),
+        Some(name) => crate::html::combine(name, governed, pages),
+    }
+}
+
+/// The terminal table: one rule set's, or a plan's with a section per rule
+/// set.
+pub(crate) fn write_tables(
+    out: &mut dyn Write,
+    plan: Option<&str>,
+    parts: &[Judged<'_>],
+    period: &metrics::Period,
+) -> io::Result<()> {
+    if let Some(note) = parts.last().and_then(|last| last.provenance.broken_note()) {
+        writeln!(out, "# {note}")?;
+    }
+    if let Some(name) = plan {
+        writeln!(out, "plan: {name}; each network judged under the rule set governing it")?;
+    }
+    for (idx, part) in parts.iter().enumerate() {
+        if plan.is_some() {
+            if idx > 0 {
+                writeln!(out)?;
+            }
+            writeln!(out, "== {} under {}", part.governed.describe(), part.governed.rule_set.id)?;
+        }
+        write_table(out, &part.report, &part.provenance, period)?;
+    }
+    Ok(())
+}
+
 /// A plan's report as one CSV: the rule set first on every row.
 fn write_plan_csv(
     out: &mut dyn Write,
-    parts: &[(&crate::plan_file::Governed, Report, Provenance)],
+    parts: &[Judged<'_>],
     provenance: &Provenance,
 ) -> io::Result<()> {
-    let Some((_, first, _)) = parts.first() else { return Ok(()) };
+    let Some(first) = parts.first().map(|part| &part.report) else { return Ok(()) };
     let mut header: Vec<&str> = vec!["rule_set"];
     header.extend(first.by.iter().map(|g| g.as_str()));
     let blank = Row { keys: Vec::new(), ..empty_row() };
     header.extend(columns(&blank).iter().map(|(h, _)| *h));
     let note = provenance.report_note();
     let mut table = formats::TableWriter::new(out, note.as_deref(), header)?;
-    for (governed, report, _) in parts {
+    for Judged { governed, report, .. } in parts {
         for row in &report.rows {
             let mut cells: Vec<String> = vec![governed.rule_set.id.clone()];
             cells.extend(row.keys.iter().cloned());
@@ -198,7 +194,7 @@ fn write_csv(out: &mut dyn Write, report: &Report, provenance: &Provenance) -> i
     Ok(())
 }
 
-pub(crate) fn write_table(
+fn write_table(
     out: &mut dyn Write,
     report: &Report,
     provenance: &Provenance,

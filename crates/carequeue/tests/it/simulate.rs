@@ -117,12 +117,21 @@ fn the_demo_builds_a_ledger_that_verifies_and_a_report() {
         ),
         "{out}"
     );
-    for clinic in ["oakland", "san-jose", "fresno", "los-angeles", "brooklyn"] {
+    for clinic in ["oakland", "san-jose", "fresno", "los-angeles", "houston"] {
         assert!(out.contains(&format!("\n{clinic} ")), "no rows for {clinic}:\n{out}");
     }
+    // Each network under the law that governs it: Texas's Marketplace
+    // network under the federal standards, no California standard there.
+    assert!(out.contains("== every network but marketplace-tx under ca-dmhc\n"), "{out}");
+    let texas = out.split("== network marketplace-tx under us-qhp\n").nth(1).expect(&out);
+    assert!(texas.contains("\nhouston  behavioral-health-10bd"), "{texas}");
+    assert!(!texas.contains("urgent-48h") && !out.contains("houston  urgent"), "{out}");
+    let plan = std::fs::read_to_string(dir.path().join("carequeue-demo-plan.toml")).unwrap();
+    assert!(plan.contains("rules = \"us-qhp\""), "{plan}");
     assert!(out.contains("ledger_chain                    0"), "{out}");
     let html = std::fs::read_to_string(dir.path().join("carequeue-demo.html")).unwrap();
     assert!(html.contains("<svg"), "the report has charts");
+    assert!(html.contains("<h1>Medium plan (synthetic)</h1>"), "the plan's name");
     // Simulated harm is labelled illustrative wherever the report shows it.
     assert!(html.contains("<strong>Simulated data.</strong>"), "no simulated-data note");
     for shown in ["<th>harm while waiting", "<h2>Group care substituted, and harm while waiting"] {
