@@ -18,7 +18,7 @@ import sqlite3
 import sys
 
 DOMAIN = "carequeue-ledger-v1\n"
-BATCH_DOMAIN = "carequeue-batch-v1\n"
+BATCH_DOMAINS = {"live": "carequeue-batch-v1\n", "backfill": "carequeue-backfill-batch-v1\n"}
 GENESIS = "0" * 64
 
 
@@ -51,12 +51,18 @@ def main() -> int:
         hashes[seq] = computed
     head_seq = expected_seq - 1
     prev_batch = GENESIS
+    # A ledger from before migration 2 has no kind column: every batch is live.
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(batches)")]
+    kind = "kind" if "kind" in columns else "'live'"
     batches = conn.execute(
-        "SELECT batch_id, recorded_at, first_seq, last_seq, head_hash, n_read, n_new, n_duplicate, source, batch_hash"
-        " FROM batches ORDER BY batch_id")
-    for batch_id, recorded_at, first, last_seq, head_hash, n_read, n_new, n_dup, source, stored in batches:
+        "SELECT batch_id, recorded_at, first_seq, last_seq, head_hash, n_read, n_new, n_duplicate, source, batch_hash,"
+        f" {kind} FROM batches ORDER BY batch_id")
+    for batch_id, recorded_at, first, last_seq, head_hash, n_read, n_new, n_dup, source, stored, kind in batches:
+        if kind not in BATCH_DOMAINS:
+            print(f"batch {batch_id}: unknown kind {kind!r}", file=sys.stderr)
+            return 1
         fields = [prev_batch, batch_id, recorded_at, first, last_seq, head_hash, n_read, n_new, n_dup]
-        entry = (BATCH_DOMAIN + "".join(f"{f}\n" for f in fields) + source).encode("utf-8")
+        entry = (BATCH_DOMAINS[kind] + "".join(f"{f}\n" for f in fields) + source).encode("utf-8")
         computed = hashlib.sha256(entry).hexdigest()
         if computed != stored or hashes.get(last_seq) != head_hash:
             print(f"batch {batch_id}: its hash or head does not follow from the chain", file=sys.stderr)

@@ -516,6 +516,12 @@ pub(crate) struct IngestArgs {
     /// an empty batch instead of rejecting it.
     #[arg(long)]
     pub(crate) allow_empty: bool,
+    /// Mark each file's batch as a backfill: history loaded after the fact
+    /// (the batch says so in the ledger, in its hashed row). Its events that
+    /// give no entered_at are then not counted as late entries but in the
+    /// integrity check late_entry_unknown_backfill (docs/ledger.md).
+    #[arg(long)]
+    pub(crate) backfill: bool,
 }
 
 #[derive(Debug, Args)]

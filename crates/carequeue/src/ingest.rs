@@ -124,6 +124,9 @@ fn ingest_file(ledger: &Ledger, path: &Path, args: &IngestArgs, totals: &mut Tot
     options.max_problems = args.max_errors;
     options.allow_empty = args.allow_empty;
     options.dry_run = args.check;
+    if args.backfill {
+        options.kind = ledger::BatchKind::Backfill;
+    }
     let (appended, n_unreadable) = match formats::Reader::new(input, &name) {
         Err(err) => (
             Appended::Rejected(ledger::Rejection {
@@ -160,9 +163,13 @@ fn ingest_file(ledger: &Ledger, path: &Path, args: &IngestArgs, totals: &mut Tot
                     batch.n_duplicate,
                 )?;
             } else {
+                let kind = match batch.kind {
+                    ledger::BatchKind::Live => "",
+                    ledger::BatchKind::Backfill => "backfill ",
+                };
                 writeln!(
                     io::stdout(),
-                    "stored {name}: {} events, {} new, {} duplicate (batch {}, {seqs})",
+                    "stored {name}: {} events, {} new, {} duplicate ({kind}batch {}, {seqs})",
                     batch.n_read,
                     batch.n_new,
                     batch.n_duplicate,

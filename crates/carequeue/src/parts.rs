@@ -192,7 +192,9 @@ pub(crate) fn split(ledger: &Ledger, rule_set: &RuleSet, as_of: Timestamp) -> Re
                 for mut chunk in receiver {
                     for stored in chunk.drain(..) {
                         let voided = stored.voided_by.is_some();
-                        scan.observe(&stored.event, stored.recorded_at, voided);
+                        let recorded =
+                            metrics::Recorded { at: stored.recorded_at, backfill: stored.backfill };
+                        scan.observe(&stored.event, recorded, voided);
                         if voided {
                             continue;
                         }

@@ -29,6 +29,8 @@ pub(crate) struct Provenance {
     pub(crate) head: Option<String>,
     /// Batches recorded by the as-of moment: those the output counts.
     pub(crate) batches_counted: u64,
+    /// How many of them are backfills (history loaded after the fact).
+    pub(crate) backfill_batches_counted: u64,
     /// The last of them.
     pub(crate) last_batch_counted: Option<BatchSeen>,
     /// Batches recorded after the as-of moment, which the output leaves out.
@@ -74,6 +76,10 @@ impl Provenance {
             chain_break,
             head,
             batches_counted: before.len() as u64,
+            backfill_batches_counted: before
+                .iter()
+                .filter(|b| b.kind == ledger::BatchKind::Backfill)
+                .count() as u64,
             last_batch_counted: before.last().map(|b| BatchSeen {
                 batch_id: b.batch_id,
                 recorded_at: b.recorded_at.clone(),
@@ -183,9 +189,14 @@ impl Provenance {
 
     /// The batches counted and left out, and the chain's check, in words.
     pub(crate) fn summary(&self) -> String {
+        let backfills = match self.backfill_batches_counted {
+            0 => String::new(),
+            n => format!(" ({n} of them backfill{})", if n == 1 { "" } else { "s" }),
+        };
         let mut text = match &self.last_batch_counted {
             Some(last) => format!(
-                "counted {} batch{} of the ledger, the last batch {} recorded at {} (head {})",
+                "counted {} batch{} of the ledger{backfills}, the last batch {} recorded at {} \
+                 (head {})",
                 self.batches_counted,
                 if self.batches_counted == 1 { "" } else { "es" },
                 last.batch_id,

@@ -228,7 +228,7 @@ fn write_table(
         let more = finding.events.len().saturating_sub(listed.len());
         writeln!(
             out,
-            "  {:<26} {:>6}  {}{}",
+            "  {:<27} {:>5}  {}{}",
             finding.check,
             finding.events.len(),
             listed.join(" "),

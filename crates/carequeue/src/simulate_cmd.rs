@@ -236,6 +236,7 @@ mod tests {
             entries.extend(chunk.into_iter().map(|event| Entry {
                 event,
                 recorded_at: run.end,
+                backfill: false,
                 voided_by: None,
             }));
         }

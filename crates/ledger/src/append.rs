@@ -8,7 +8,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::chain::{Chain, Head, batch_hash, format_recorded_at};
 use crate::error::Error;
-use crate::store::{BatchRow, Candidate, Deferred, Found, Outcome, RefQuery, Store};
+use crate::store::{BatchKind, BatchRow, Candidate, Deferred, Found, Outcome, RefQuery, Store};
 
 /// Events are handed to the backend this many at a time.
 const CHUNK: usize = 2048;
@@ -166,6 +166,9 @@ pub struct AppendOptions {
     /// Check the batch against the ledger exactly as an append would, then
     /// store nothing: [`Appended::Stored`] says what would have been stored.
     pub dry_run: bool,
+    /// Live events, or history loaded after the fact (recorded in the
+    /// batch's row and hashed with it).
+    pub kind: BatchKind,
 }
 
 impl AppendOptions {
@@ -178,6 +181,7 @@ impl AppendOptions {
             max_problems: 20,
             allow_empty: false,
             dry_run: false,
+            kind: BatchKind::Live,
         }
     }
 }
@@ -494,6 +498,7 @@ pub(crate) fn append<E>(
         n_new: counts.n_new,
         n_duplicate: counts.n_duplicate,
         batch_hash: String::new(),
+        kind: options.kind,
     };
     batch.batch_hash =
         batch_hash(last_batch.as_ref().map_or(crate::chain::GENESIS, |b| &b.batch_hash), &batch);

@@ -37,8 +37,12 @@ pub fn entry_hash(prev_hash: &str, seq: u64, recorded_at: &str, body: &[u8]) -> 
     to_hex(&hasher.finalize())
 }
 
-/// The domain tag that starts every hashed batch row.
+/// The domain tag that starts every hashed batch row of a live batch.
 pub(crate) const BATCH_DOMAIN: &str = "carequeue-batch-v1\n";
+
+/// The domain tag of a backfill batch's row: a row hashed under one kind
+/// can never pass as the other.
+pub(crate) const BACKFILL_BATCH_DOMAIN: &str = "carequeue-backfill-batch-v1\n";
 
 /// Computes the hash that chains a batch row to the one before it:
 ///
@@ -49,10 +53,15 @@ pub(crate) const BATCH_DOMAIN: &str = "carequeue-batch-v1\n";
 ///     || "\n" || n_duplicate || "\n" || source))
 /// ```
 ///
-/// with `batch_hash(0)` 64 zeros and numbers in decimal.
+/// with `batch_hash(0)` 64 zeros and numbers in decimal; a backfill batch
+/// (`kind` `backfill`) is hashed the same way under the tag
+/// `carequeue-backfill-batch-v1\n`.
 pub fn batch_hash(prev_batch_hash: &str, batch: &crate::BatchRow) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(BATCH_DOMAIN.as_bytes());
+    hasher.update(match batch.kind {
+        crate::BatchKind::Live => BATCH_DOMAIN.as_bytes(),
+        crate::BatchKind::Backfill => BACKFILL_BATCH_DOMAIN.as_bytes(),
+    });
     let text = format!(
         "{prev_batch_hash}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n",
         batch.batch_id,

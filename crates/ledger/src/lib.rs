@@ -41,7 +41,7 @@ pub use crate::chain::{
     GENESIS, Head, batch_hash, entry_hash, format_recorded_at, parse_recorded_at,
 };
 pub use crate::error::Error;
-pub use crate::store::BatchRow;
+pub use crate::store::{BatchKind, BatchRow};
 pub use crate::verify::{Break, Verification};
 
 use crate::store::{ReadTo, Store};
@@ -53,6 +53,9 @@ pub struct StoredEvent {
     pub seq: u64,
     /// When carequeue stored it.
     pub recorded_at: Timestamp,
+    /// Whether it came in a backfill batch (history loaded after the fact:
+    /// `recorded_at` then says nothing about when it was entered).
+    pub backfill: bool,
     /// Its hash in the chain.
     pub hash: String,
     /// The void that names it, if one was recorded (by the `as_of` moment of
@@ -139,11 +142,15 @@ impl Ledger {
         as_of: Option<Timestamp>,
         mut each: impl FnMut(StoredEvent) -> Result<(), Box<dyn std::error::Error + Send + Sync>>,
     ) -> Result<(), Error> {
-        let mut pick =
-            |batches: &[BatchRow]| ReadTo::both(as_of.map(|as_of| seq_as_of(batches, as_of)));
+        let backfill = std::cell::RefCell::new(Backfilled::default());
+        let mut pick = |batches: &[BatchRow]| {
+            *backfill.borrow_mut() = Backfilled::new(batches);
+            ReadTo::both(as_of.map(|as_of| seq_as_of(batches, as_of)))
+        };
         let mut last = LastRecordedAt::default();
         self.store.read(&mut pick, &mut |row| {
-            each(stored_event(row, None, &mut last)?).map_err(Error::Callback)
+            let backfill = backfill.borrow_mut().contains(row.seq);
+            each(stored_event(row, None, backfill, &mut last)?).map_err(Error::Callback)
         })
     }
 
@@ -214,9 +221,38 @@ impl LastRecordedAt {
     }
 }
 
+/// The events of a read's backfill batches, asked in ledger order.
+#[derive(Default)]
+pub(crate) struct Backfilled {
+    /// Each backfill batch's first and last sequence numbers, in order.
+    ranges: Vec<(u64, u64)>,
+    next: usize,
+}
+
+impl Backfilled {
+    pub(crate) fn new(batches: &[BatchRow]) -> Backfilled {
+        let ranges = batches
+            .iter()
+            .filter(|b| b.kind == BatchKind::Backfill && b.n_new > 0)
+            .map(|b| (b.first_seq, b.last_seq))
+            .collect();
+        Backfilled { ranges, next: 0 }
+    }
+
+    /// Whether event `seq` came in a backfill batch; `seq` never decreases
+    /// from one call to the next.
+    pub(crate) fn contains(&mut self, seq: u64) -> bool {
+        while self.ranges.get(self.next).is_some_and(|&(_, last)| last < seq) {
+            self.next += 1;
+        }
+        self.ranges.get(self.next).is_some_and(|&(first, _)| first <= seq)
+    }
+}
+
 pub(crate) fn stored_event(
     row: store::StoredRow,
     event: Option<Event>,
+    backfill: bool,
     last: &mut LastRecordedAt,
 ) -> Result<StoredEvent, Error> {
     let event = match event {
@@ -235,7 +271,15 @@ pub(crate) fn stored_event(
                 .map_err(|err| Error::Corrupt { seq: row.seq, reason: err.to_string() })?,
         ),
     };
-    Ok(StoredEvent { seq: row.seq, recorded_at, hash: row.hash, voided_by, event, body: row.body })
+    Ok(StoredEvent {
+        seq: row.seq,
+        recorded_at,
+        backfill,
+        hash: row.hash,
+        voided_by,
+        event,
+        body: row.body,
+    })
 }
 
 /// The last sequence number of the batches recorded by `as_of`.

@@ -12,12 +12,15 @@ use crate::Mode;
 use crate::chain::Chain;
 use crate::error::Error;
 use crate::store::{
-    BatchRow, Candidate, Deferred, Found, Outcome, ReadTo, RefQuery, Store, StoredRow, Tx,
-    Unresolved,
+    BATCH_COLUMNS, BATCH_COLUMNS_V1, BatchKind, BatchRow, Candidate, Deferred, Found,
+    KIND_MIGRATION, Outcome, ReadTo, RefQuery, Store, StoredRow, Tx, Unresolved,
 };
 
 /// The migrations, in order; each runs once.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_ledger.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/postgres/0001_ledger.sql")),
+    (2, include_str!("../migrations/postgres/0002_batch_kind.sql")),
+];
 
 /// The advisory lock that serialises appends (and migrations) across every
 /// client of the database.
@@ -33,6 +36,8 @@ pub(crate) struct Postgres {
     /// The connection that appends; none when opened for reading.
     writer: Option<Mutex<Client>>,
     readers: Mutex<Vec<Client>>,
+    /// The batch columns to select: an older schema read as it is.
+    batch_columns: &'static str,
 }
 
 fn connect(url: &str) -> Result<Client, Error> {
@@ -60,11 +65,16 @@ impl Postgres {
     pub(crate) fn open(url: &str, mode: Mode) -> Result<Postgres, Error> {
         let mut client = connect(url)?;
         if mode == Mode::Read {
-            check_schema(&mut client, url)?;
+            let schema = check_schema(&mut client, url)?;
             return Ok(Postgres {
                 url: url.to_owned(),
                 writer: None,
                 readers: Mutex::new(vec![client]),
+                batch_columns: if schema < KIND_MIGRATION {
+                    BATCH_COLUMNS_V1
+                } else {
+                    BATCH_COLUMNS
+                },
             });
         }
         migrate(&mut client)?;
@@ -72,6 +82,7 @@ impl Postgres {
             url: url.to_owned(),
             writer: Some(Mutex::new(client)),
             readers: Mutex::new(Vec::new()),
+            batch_columns: BATCH_COLUMNS,
         })
     }
 
@@ -112,8 +123,8 @@ fn migrate(client: &mut Client) -> Result<(), Error> {
 }
 
 /// Checks, reading only, that the database holds a ledger whose schema this
-/// build knows.
-fn check_schema(client: &mut Client, url: &str) -> Result<(), Error> {
+/// build can read, and returns the schema's migration.
+fn check_schema(client: &mut Client, url: &str) -> Result<i64, Error> {
     let not_a_ledger = |reason: String| Error::Location {
         location: crate::redact(url),
         reason: format!("not a carequeue ledger ({reason})"),
@@ -133,31 +144,26 @@ fn check_schema(client: &mut Client, url: &str) -> Result<(), Error> {
     if current > known {
         return Err(Error::SchemaTooNew { found: current, known });
     }
-    if current < known {
-        return Err(Error::Location {
-            location: crate::redact(url),
-            reason: format!(
-                "the ledger's schema is at migration {current}, this carequeue's at {known}; \
-                 `carequeue ingest` brings it up to date"
-            ),
-        });
+    // An older schema is read as it is; only an append migrates it.
+    if current < 1 {
+        return Err(not_a_ledger("no migration has run".to_owned()));
     }
-    Ok(())
+    Ok(current)
 }
 
-fn load_batches(client: &mut Client) -> Result<Vec<BatchRow>, Error> {
-    let rows = client.query(
-        "SELECT batch_id, recorded_at, first_seq, last_seq, head_hash, source, n_read, n_new, n_duplicate,
-                batch_hash
-         FROM batches ORDER BY batch_id",
-        &[],
-    )?;
-    Ok(rows.iter().map(batch_row).collect())
+fn load_batches(client: &mut Client, columns: &str) -> Result<Vec<BatchRow>, Error> {
+    let rows = client.query(&format!("SELECT {columns} FROM batches ORDER BY batch_id"), &[])?;
+    rows.iter().map(batch_row).collect()
 }
 
-fn batch_row(r: &postgres::Row) -> BatchRow {
+fn batch_row(r: &postgres::Row) -> Result<BatchRow, Error> {
+    let kind: String = r.get(10);
+    let kind = BatchKind::parse(&kind).ok_or_else(|| Error::Corrupt {
+        seq: 0,
+        reason: format!("a batch's kind is {kind:?}, not live or backfill"),
+    })?;
     {
-        BatchRow {
+        Ok(BatchRow {
             batch_id: as_u64(r.get(0)),
             recorded_at: r.get(1),
             first_seq: as_u64(r.get(2)),
@@ -168,7 +174,8 @@ fn batch_row(r: &postgres::Row) -> BatchRow {
             n_new: as_u64(r.get(7)),
             n_duplicate: as_u64(r.get(8)),
             batch_hash: r.get(9),
-        }
+            kind,
+        })
     }
 }
 
@@ -209,12 +216,10 @@ impl Store for Postgres {
                 .isolation_level(postgres::IsolationLevel::RepeatableRead)
                 .start()?;
             let rows = tx.query(
-                "SELECT batch_id, recorded_at, first_seq, last_seq, head_hash, source, n_read, n_new,
-                        n_duplicate, batch_hash
-                 FROM batches ORDER BY batch_id",
+                &format!("SELECT {} FROM batches ORDER BY batch_id", self.batch_columns),
                 &[],
             )?;
-            let batches: Vec<BatchRow> = rows.iter().map(batch_row).collect();
+            let batches = rows.iter().map(batch_row).collect::<Result<Vec<BatchRow>, Error>>()?;
             let to = pick(&batches);
             let (last, voids) =
                 (to.events.map_or(i64::MAX, as_i64), to.voids.map_or(i64::MAX, as_i64));
@@ -257,7 +262,7 @@ impl Store for Postgres {
     }
 
     fn batches(&self) -> Result<Vec<BatchRow>, Error> {
-        self.with_reader(load_batches)
+        self.with_reader(|client| load_batches(client, self.batch_columns))
     }
 }
 
@@ -410,12 +415,10 @@ impl Tx for PgTx<'_> {
 
     fn last_batch(&mut self) -> Result<Option<BatchRow>, Error> {
         let row = self.client.query_opt(
-            "SELECT batch_id, recorded_at, first_seq, last_seq, head_hash, source, n_read, n_new,
-                    n_duplicate, batch_hash
-             FROM batches ORDER BY batch_id DESC LIMIT 1",
+            &format!("SELECT {BATCH_COLUMNS} FROM batches ORDER BY batch_id DESC LIMIT 1"),
             &[],
         )?;
-        Ok(row.as_ref().map(batch_row))
+        row.as_ref().map(batch_row).transpose()
     }
 
     fn append_chunk(
@@ -510,8 +513,8 @@ impl Tx for PgTx<'_> {
     fn commit(mut self: Box<Self>, batch: &BatchRow) -> Result<(), Error> {
         self.client.execute(
             "INSERT INTO batches (batch_id, recorded_at, first_seq, last_seq, head_hash, source, n_read,
-                                  n_new, n_duplicate, batch_hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                                  n_new, n_duplicate, batch_hash, kind)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             &[
                 &as_i64(batch.batch_id),
                 &batch.recorded_at,
@@ -523,6 +526,7 @@ impl Tx for PgTx<'_> {
                 &as_i64(batch.n_new),
                 &as_i64(batch.n_duplicate),
                 &batch.batch_hash,
+                &batch.kind.as_str(),
             ],
         )?;
         self.client.batch_execute("COMMIT")?;

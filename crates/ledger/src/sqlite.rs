@@ -9,17 +9,22 @@ use crate::Mode;
 use crate::chain::Chain;
 use crate::error::Error;
 use crate::store::{
-    BatchRow, Candidate, Deferred, Found, Outcome, ReadTo, RefQuery, Store, StoredRow, Tx,
-    Unresolved,
+    BATCH_COLUMNS, BATCH_COLUMNS_V1, BatchKind, BatchRow, Candidate, Deferred, Found,
+    KIND_MIGRATION, Outcome, ReadTo, RefQuery, Store, StoredRow, Tx, Unresolved,
 };
 
 /// The migrations, in order; each runs once.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_ledger.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_ledger.sql")),
+    (2, include_str!("../migrations/sqlite/0002_batch_kind.sql")),
+];
 
 pub(crate) struct Sqlite {
     path: PathBuf,
     /// The connection that appends; none when opened for reading.
     writer: Option<Mutex<Connection>>,
+    /// The batch columns to select: an older schema read as it is.
+    batch_columns: &'static str,
 }
 
 impl Sqlite {
@@ -37,7 +42,8 @@ impl Sqlite {
             });
         }
         if mode == Mode::Read {
-            let sqlite = Sqlite { path: path.to_owned(), writer: None };
+            let mut sqlite =
+                Sqlite { path: path.to_owned(), writer: None, batch_columns: BATCH_COLUMNS };
             if !path.exists() {
                 return Err(Error::Location {
                     location: path.display().to_string(),
@@ -45,7 +51,9 @@ impl Sqlite {
                         .to_owned(),
                 });
             }
-            check_schema(&sqlite.reader()?, path)?;
+            if check_schema(&sqlite.reader()?, path)? < KIND_MIGRATION {
+                sqlite.batch_columns = BATCH_COLUMNS_V1;
+            }
             return Ok(sqlite);
         }
         let conn = Connection::open(path).map_err(|err| Error::Location {
@@ -64,7 +72,11 @@ impl Sqlite {
                 line INTEGER NOT NULL, event_id TEXT NOT NULL, field TEXT NOT NULL,
                 is_event INTEGER NOT NULL, key TEXT NOT NULL, request_id TEXT)",
         )?;
-        Ok(Sqlite { path: path.to_owned(), writer: Some(Mutex::new(conn)) })
+        Ok(Sqlite {
+            path: path.to_owned(),
+            writer: Some(Mutex::new(conn)),
+            batch_columns: BATCH_COLUMNS,
+        })
     }
 
     fn reader(&self) -> Result<Connection, Error> {
@@ -82,8 +94,8 @@ impl Sqlite {
 }
 
 /// Checks, reading only, that `conn` holds a ledger whose schema this build
-/// knows.
-fn check_schema(conn: &Connection, path: &Path) -> Result<(), Error> {
+/// can read, and returns the schema's migration.
+fn check_schema(conn: &Connection, path: &Path) -> Result<i64, Error> {
     let not_a_ledger = |reason: String| Error::Location {
         location: path.display().to_string(),
         reason: format!("not a carequeue ledger ({reason})"),
@@ -106,7 +118,8 @@ fn check_schema(conn: &Connection, path: &Path) -> Result<(), Error> {
     let known = MIGRATIONS.last().map_or(0, |m| m.0);
     match current {
         Some(found) if found > known => Err(Error::SchemaTooNew { found, known }),
-        Some(found) if found == known => Ok(()),
+        // An older schema is read as it is; only an append migrates it.
+        Some(found) if found >= 1 => Ok(found),
         found => Err(Error::Location {
             location: path.display().to_string(),
             reason: format!(
@@ -159,12 +172,8 @@ fn migrate(conn: &Connection) -> Result<(), Error> {
     Ok(())
 }
 
-fn load_batches(conn: &Connection) -> Result<Vec<BatchRow>, Error> {
-    let mut stmt = conn.prepare(
-        "SELECT batch_id, recorded_at, first_seq, last_seq, head_hash, source, n_read, n_new, n_duplicate,
-                batch_hash
-         FROM batches ORDER BY batch_id",
-    )?;
+fn load_batches(conn: &Connection, columns: &str) -> Result<Vec<BatchRow>, Error> {
+    let mut stmt = conn.prepare(&format!("SELECT {columns} FROM batches ORDER BY batch_id"))?;
     let rows = stmt.query_map([], batch_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -182,6 +191,16 @@ fn batch_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BatchRow> {
             n_new: r.get(7)?,
             n_duplicate: r.get(8)?,
             batch_hash: r.get(9)?,
+            kind: {
+                let kind: String = r.get(10)?;
+                BatchKind::parse(&kind).ok_or_else(|| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        10,
+                        rusqlite::types::Type::Text,
+                        format!("a batch's kind is {kind:?}, not live or backfill").into(),
+                    )
+                })?
+            },
         })
     }
 }
@@ -211,7 +230,7 @@ impl Store for Sqlite {
         let conn = self.reader()?;
         // One read transaction, so the batches and the events are one snapshot.
         conn.execute_batch("BEGIN")?;
-        let to = pick(&load_batches(&conn)?);
+        let to = pick(&load_batches(&conn, self.batch_columns)?);
         let bound =
             |seq: Option<u64>| seq.map_or(i64::MAX, |s| i64::try_from(s).unwrap_or(i64::MAX));
         // The voids first (few, through their index), rather than a join
@@ -252,7 +271,7 @@ impl Store for Sqlite {
     }
 
     fn batches(&self) -> Result<Vec<BatchRow>, Error> {
-        load_batches(&self.reader()?)
+        load_batches(&self.reader()?, self.batch_columns)
     }
 }
 
@@ -288,9 +307,7 @@ impl Tx for SqliteTx<'_> {
         let row = self
             .conn
             .query_row(
-                "SELECT batch_id, recorded_at, first_seq, last_seq, head_hash, source, n_read, n_new,
-                        n_duplicate, batch_hash
-                 FROM batches ORDER BY batch_id DESC LIMIT 1",
+                &format!("SELECT {BATCH_COLUMNS} FROM batches ORDER BY batch_id DESC LIMIT 1"),
                 [],
                 batch_row,
             )
@@ -431,8 +448,8 @@ impl Tx for SqliteTx<'_> {
     fn commit(mut self: Box<Self>, batch: &BatchRow) -> Result<(), Error> {
         self.conn.execute(
             "INSERT INTO batches (batch_id, recorded_at, first_seq, last_seq, head_hash, source, n_read,
-                                  n_new, n_duplicate, batch_hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                  n_new, n_duplicate, batch_hash, kind)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 batch.batch_id,
                 batch.recorded_at,
@@ -443,7 +460,8 @@ impl Tx for SqliteTx<'_> {
                 batch.n_read,
                 batch.n_new,
                 batch.n_duplicate,
-                batch.batch_hash
+                batch.batch_hash,
+                batch.kind.as_str()
             ],
         )?;
         self.conn.execute_batch("COMMIT")?;

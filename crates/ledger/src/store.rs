@@ -170,8 +170,56 @@ pub struct BatchRow {
     pub n_new: u64,
     /// Events already stored with the same body.
     pub n_duplicate: u64,
+    /// Whether the batch was appended as events happened or is history
+    /// loaded afterwards.
+    pub kind: BatchKind,
     /// The hash chaining this row to the batch before it.
     pub batch_hash: String,
+}
+
+/// The columns of a batch row, in [`BatchRow`]'s order.
+pub(crate) const BATCH_COLUMNS: &str = "batch_id, recorded_at, first_seq, last_seq, head_hash, \
+     source, n_read, n_new, n_duplicate, batch_hash, kind";
+
+/// The same for a ledger read before migration 2 added `kind`: all its
+/// batches are live.
+pub(crate) const BATCH_COLUMNS_V1: &str = "batch_id, recorded_at, first_seq, last_seq, \
+     head_hash, source, n_read, n_new, n_duplicate, batch_hash, 'live' AS kind";
+
+/// The first schema migration with the `kind` column.
+pub(crate) const KIND_MIGRATION: i64 = 2;
+
+/// What a batch is, as its appender said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BatchKind {
+    /// Events appended as they were entered at their source (a feed, a
+    /// nightly export): how long after they occurred they were recorded says
+    /// how late they were entered.
+    #[default]
+    Live,
+    /// History loaded after the fact (`carequeue ingest --backfill`): when
+    /// its events were recorded says nothing about when they were entered at
+    /// their source.
+    Backfill,
+}
+
+impl BatchKind {
+    /// As stored in the `kind` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BatchKind::Live => "live",
+            BatchKind::Backfill => "backfill",
+        }
+    }
+
+    /// From the `kind` column.
+    pub fn parse(text: &str) -> Option<BatchKind> {
+        match text {
+            "live" => Some(BatchKind::Live),
+            "backfill" => Some(BatchKind::Backfill),
+            _ => None,
+        }
+    }
 }
 
 impl BatchRow {

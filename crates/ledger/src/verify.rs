@@ -217,11 +217,13 @@ pub(crate) fn walk(
     let deliver_to = std::cell::Cell::new(u64::MAX);
     let mut last = crate::LastRecordedAt::default();
     let seen: RefCell<Vec<BatchRow>> = RefCell::new(Vec::new());
+    let backfill = RefCell::new(crate::Backfilled::default());
     let read = read_beside(
         store,
         &mut |batches| {
             if delivering {
                 *seen.borrow_mut() = batches.to_vec();
+                *backfill.borrow_mut() = crate::Backfilled::new(batches);
             }
             let to = match as_of {
                 Some(as_of) => {
@@ -269,7 +271,8 @@ pub(crate) fn walk(
             }
             match deliver.as_mut() {
                 Some(deliver) if row.seq <= deliver_to.get() => {
-                    (deliver.each)(crate::stored_event(row, event, &mut last)?)
+                    let backfill = backfill.borrow_mut().contains(row.seq);
+                    (deliver.each)(crate::stored_event(row, event, backfill, &mut last)?)
                 }
                 _ => Ok(()),
             }

@@ -33,8 +33,20 @@ pub struct Entry {
     pub event: Event,
     /// When the ledger stored it.
     pub recorded_at: Timestamp,
+    /// Whether it came in a backfill batch (history loaded after the fact).
+    pub backfill: bool,
     /// The void that names it, as of the report's moment.
     pub voided_by: Option<String>,
+}
+
+/// When and how the ledger stored an event.
+#[derive(Debug, Clone, Copy)]
+pub struct Recorded {
+    /// When the ledger stored it.
+    pub at: Timestamp,
+    /// Whether its batch is history loaded after the fact (`ingest
+    /// --backfill`): then `at` says nothing about when it was entered.
+    pub backfill: bool,
 }
 
 /// A report: the compliance table, the access measures and the integrity

@@ -196,14 +196,15 @@ impl Scan {
         idx
     }
 
-    /// Takes the next stored entry, in ledger order: `recorded_at` is when
-    /// the ledger stored it, `voided` whether a void names it (as of the
+    /// Takes the next stored entry, in ledger order: `recorded` is when and
+    /// how the ledger stored it, `voided` whether a void names it (as of the
     /// report's moment).
-    pub fn observe(&mut self, event: &Event, recorded_at: Timestamp, voided: bool) {
+    pub fn observe(&mut self, event: &Event, recorded: crate::Recorded, voided: bool) {
         if voided {
             self.checks.voided.push(event.event_id.as_str());
             return;
         }
+        let recorded_at = recorded.at;
         let at = event.occurred_at.timestamp();
         let entered = event.entered_at.map_or(recorded_at, |e| e.timestamp());
         let limit = if event.event_type() == EventType::RequestOpened {
@@ -212,7 +213,13 @@ impl Scan {
             integrity::LATE_OTHER_SECONDS
         };
         if (entered - at).as_secs() > limit {
-            self.checks.late.push(event.event_id.as_str());
+            // A backfill's recording moment is not an entry time: without
+            // entered_at, when it was entered at its source is unknown.
+            if recorded.backfill && event.entered_at.is_none() {
+                self.checks.backfilled.push(event.event_id.as_str());
+            } else {
+                self.checks.late.push(event.event_id.as_str());
+            }
         }
         let latest = at.max(entered);
         if latest.duration_since(recorded_at) > integrity::FUTURE {
@@ -501,7 +508,8 @@ pub(crate) fn whole(
 ) -> Report {
     let mut scan = Scan::new(as_of);
     for entry in entries {
-        scan.observe(&entry.event, entry.recorded_at, entry.voided_by.is_some());
+        let recorded = crate::Recorded { at: entry.recorded_at, backfill: entry.backfill };
+        scan.observe(&entry.event, recorded, entry.voided_by.is_some());
     }
     let shared = scan.finish(rule_set);
     let events: Vec<&Event> =

@@ -23,7 +23,12 @@ fn plan() -> Vec<crate::Entry> {
         .map(|event| {
             let voided_by =
                 voids.iter().find(|(t, _)| *t == event.event_id.as_str()).map(|(_, v)| v.clone());
-            crate::Entry { event, recorded_at: "2024-01-13T00:00:00Z".parse().unwrap(), voided_by }
+            crate::Entry {
+                event,
+                recorded_at: "2024-01-13T00:00:00Z".parse().unwrap(),
+                backfill: false,
+                voided_by,
+            }
         })
         .collect()
 }
@@ -181,6 +186,7 @@ fn what_cannot_be_judged_or_measured_is_counted_and_listed() {
         .map(|event| crate::Entry {
             event: event.clone(),
             recorded_at: "2100-12-31T20:00:00Z".parse().unwrap(),
+            backfill: false,
             voided_by: None,
         })
         .collect();
@@ -327,7 +333,8 @@ fn report_in_parts(
     let mut buckets: Vec<Vec<(usize, &events::Event)>> = vec![Vec::new(); parts];
     let mut later = Vec::new();
     for (seq, entry) in entries.iter().enumerate() {
-        scan.observe(&entry.event, entry.recorded_at, entry.voided_by.is_some());
+        let recorded = crate::Recorded { at: entry.recorded_at, backfill: entry.backfill };
+        scan.observe(&entry.event, recorded, entry.voided_by.is_some());
         if entry.voided_by.is_some() {
             continue;
         }
@@ -422,7 +429,7 @@ fn a_simulated_plan_in_parts_equals_it_in_one() {
         .into_iter()
         .map(|event| {
             let recorded_at = event.occurred_at.timestamp() + jiff::SignedDuration::from_hours(2);
-            crate::Entry { event, recorded_at, voided_by: None }
+            crate::Entry { event, recorded_at, backfill: false, voided_by: None }
         })
         .collect();
     let rule_set = RuleSet::shipped("ca-dmhc").unwrap();

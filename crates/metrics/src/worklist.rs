@@ -54,7 +54,7 @@ pub struct WorkItem {
 pub fn worklist(events: &[&Event], rule_set: &RuleSet, as_of: Timestamp) -> Vec<WorkItem> {
     let mut scan = Scan::new(as_of);
     for event in events {
-        scan.observe(event, as_of, false);
+        scan.observe(event, crate::Recorded { at: as_of, backfill: false }, false);
     }
     let shared = scan.finish(rule_set);
     let mut items = worklist_part(events, &shared, rule_set, as_of, &crate::Period::default());

@@ -555,3 +555,62 @@ fn a_plan_file_judges_each_network_under_its_own_rule_set() {
     let twice = run(dir.path(), &["report", "--db", "l.db", "--plan", "plans/twice.toml"]);
     assert!(twice.starts_with("exit 1") && twice.contains("named in two ways"), "{twice}");
 }
+
+/// History loaded with `--backfill` does not flood `late_entry`: events
+/// without entered_at go to their own check, events with one are checked
+/// against it as always, and the batch says what it is.
+#[test]
+fn a_backfill_reports_unknown_entry_times_apart_from_late_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = format!(
+        "{HEADER},entered_at\n\
+         h1,request.opened,2024-03-01T09:30:00Z,r1,p1,c1,routine,sud,initial,\n\
+         h2,request.opened,2024-03-02T09:30:00Z,r2,p2,c1,routine,sud,initial,2024-03-02T09:35:00Z\n\
+         h3,request.opened,2024-03-03T09:30:00Z,r3,p3,c1,routine,sud,initial,2024-03-09T09:30:00Z\n"
+    );
+    std::fs::write(dir.path().join("history.csv"), history).unwrap();
+    let stored = run(dir.path(), &["ingest", "--db", "b.db", "--backfill", "history.csv"]);
+    assert!(
+        stored.contains(
+            "stored history.csv: 3 events, 3 new, 0 duplicate (backfill batch 1, seq 1..=3)"
+        ),
+        "{stored}"
+    );
+    let live = run(dir.path(), &["ingest", "--db", "l.db", "history.csv"]);
+    assert!(live.contains("(batch 1, seq 1..=3)"), "{live}");
+    let report = |db: &str| {
+        let out = std::process::Command::new(crate::support::BIN)
+            .args(["report", "--db", db, "--rules", "ca-dmhc", "--format", "json"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let found = |json: &serde_json::Value, check: &str| -> Vec<String> {
+        let finding = json["integrity"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["check"] == check)
+            .unwrap_or_else(|| panic!("no check {check}: {json}"));
+        finding["events"].as_array().unwrap().iter().map(|e| e.as_str().unwrap().into()).collect()
+    };
+    // Loaded live, h1's recording today counts as entry today: late. h3 was
+    // entered six days late at its source, whichever way it was loaded.
+    let live = report("l.db");
+    assert_eq!(found(&live, "late_entry"), ["h1", "h3"]);
+    assert!(found(&live, "late_entry_unknown_backfill").is_empty());
+    assert_eq!(live["ledger"]["backfill_batches_counted"], 0);
+    let backfilled = report("b.db");
+    assert_eq!(found(&backfilled, "late_entry"), ["h3"]);
+    assert_eq!(found(&backfilled, "late_entry_unknown_backfill"), ["h1"]);
+    assert_eq!(backfilled["ledger"]["backfill_batches_counted"], 1);
+    let table = run(dir.path(), &["report", "--db", "b.db", "--rules", "ca-dmhc"]);
+    assert!(
+        table.contains("counted 1 batch of the ledger (1 of them backfill), the last"),
+        "{table}"
+    );
+    assert!(table.contains("\n  late_entry_unknown_backfill     1  h1\n"), "{table}");
+    assert!(table.contains("\n  late_entry                      1  h3\n"), "{table}");
+}

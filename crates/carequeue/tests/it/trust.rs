@@ -253,7 +253,7 @@ fn a_report_says_which_batches_it_counted_and_warns_of_later_ones() {
     let mut ledger = json["ledger"].clone();
     ledger["head"] = "<head>".into();
     ledger["last_batch_counted"]["head"] = "<head>".into();
-    expect![[r#"{"batches_after_as_of":1,"batches_counted":1,"chain":"valid","chain_break":null,"first_recorded_at":"2024-01-13T00:00:00.000000Z","head":"<head>","last_batch_counted":{"batch_id":1,"head":"<head>","recorded_at":"2024-01-13T00:00:00.000000Z","source":"half"},"latest_recorded_at":"2024-01-20T00:00:00.000000Z","simulated":false}"#]]
+    expect![[r#"{"backfill_batches_counted":0,"batches_after_as_of":1,"batches_counted":1,"chain":"valid","chain_break":null,"first_recorded_at":"2024-01-13T00:00:00.000000Z","head":"<head>","last_batch_counted":{"batch_id":1,"head":"<head>","recorded_at":"2024-01-13T00:00:00.000000Z","source":"half"},"latest_recorded_at":"2024-01-20T00:00:00.000000Z","simulated":false}"#]]
         .assert_eq(&ledger.to_string());
 }
 

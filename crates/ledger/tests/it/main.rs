@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod append;
+mod backfill;
 mod opening;
 mod outside;
 mod support;
