@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use metrics::{Report, Row, WAIT_BINS};
+use metrics::{Report, Row, URGENT_WAIT_BINS, WAIT_BINS};
 use rules::RuleSet;
 
 use crate::provenance::Provenance;
@@ -118,9 +118,13 @@ impl Frame {
     /// A label under the x axis.
     fn x_label(&self, svg: &mut String, x: f64, label: &str) {
         let y = Frame::TOP + self.plot_h() + 16.0;
+        // A label too long to centre on a tick near the edge ends at the
+        // tick instead (11 px type: about 6.5 px a character).
+        let half = label.chars().count() as f64 * 6.5 / 2.0;
+        let anchor = if x + half > Frame::WIDTH - 2.0 { "end" } else { "middle" };
         let _ = write!(
             svg,
-            r#"<text x="{x:.1}" y="{y:.1}" text-anchor="middle" class="tick">{}</text>"#,
+            r#"<text x="{x:.1}" y="{y:.1}" text-anchor="{anchor}" class="tick">{}</text>"#,
             esc(label)
         );
     }
@@ -255,8 +259,8 @@ table{{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}}th,td{{border:1
 th:first-child,td:first-child{{text-align:left}}td.bad{{background:#fde2e4}}td.good{{background:#e2f5e9}}
 figure{{margin:1rem 0}}figcaption{{font-weight:600;margin-bottom:.25rem}}svg{{width:100%;height:auto;font-size:11px}}
 .tick{{fill:#444}}.axis{{fill:#222;font-weight:600}}.legend{{fill:#222}}p.note{{color:#555;font-size:.85rem}}p.broken{{background:#fde8e8;border:2px solid #b00;color:#600;padding:.6rem}}
-table.wide{{width:100%;table-layout:auto}}span.n{{color:#666;font-size:.75rem}}h2.part{{font-size:1.4rem;border-bottom:3px solid #333}}@media print{{section.part{{break-before:page}}}}table.signoff{{width:100%}}table.signoff td{{height:2.2rem;min-width:8rem}}table.wide th{{vertical-align:bottom}}td{{overflow-wrap:break-word}}th{{overflow-wrap:anywhere;hyphens:auto}}thead{{display:table-header-group}}tr{{break-inside:avoid}}figure{{break-inside:avoid}}
-@page{{margin:1.5cm}}@media print{{body{{max-width:none;margin:0;padding:0;font-size:10pt}}table{{font-size:8pt}}h2{{break-after:avoid}}}}
+table.wide{{width:100%;table-layout:auto}}span.n{{color:#666;font-size:.75rem}}h2.part{{font-size:1.4rem;border-bottom:3px solid #333}}@media print{{section.part,section.appendix{{break-before:page}}}}table.signoff{{width:100%}}table.signoff td{{height:2.2rem;min-width:8rem}}table.wide th{{vertical-align:bottom}}td{{overflow-wrap:break-word}}th{{overflow-wrap:break-word;hyphens:manual}}@media (max-width:900px){{table{{font-size:.75rem}}th,td{{padding:.2rem .3rem}}}}thead{{display:table-header-group}}tr{{break-inside:avoid}}figure{{break-inside:avoid}}
+@page{{margin:1.5cm}}@media print{{body{{max-width:none;margin:0;padding:0;font-size:10pt}}table{{font-size:8pt}}th,td{{padding:.2rem .3rem}}h2{{break-after:avoid}}}}
 </style></head><body>"#,
         esc(title)
     );
@@ -503,6 +507,209 @@ pub(crate) fn combine(
     html
 }
 
+/// The rate of each standard by month with the number of requests it
+/// stands on, the month holding the as-of moment marked partial.
+fn monthly_table(
+    html: &mut String,
+    report: &Report,
+    summary: &[Row],
+    months: &[String],
+    partial: &str,
+) {
+    html.push_str("<table class=\"monthly\"><thead><tr><th>month of request</th>");
+    for total in summary {
+        let _ = write!(html, "<th>{}</th>", esc(&total.standard));
+    }
+    html.push_str("</tr></thead><tbody>");
+    for month in months {
+        let label = if month == partial {
+            format!(
+                "{} <span class=\"n\">(partial: the as-of moment falls in it)</span>",
+                esc(month)
+            )
+        } else {
+            esc(month)
+        };
+        let _ = write!(html, "<tr><td>{label}</td>");
+        for total in summary {
+            let row = report
+                .by_month
+                .iter()
+                .find(|r| &r.keys[0] == month && r.standard == total.standard);
+            match row {
+                Some(row) => {
+                    let n = row.met + row.missed + row.open_overdue;
+                    let _ = write!(
+                        html,
+                        "<td class=\"{}\">{} <span class=\"n\">n={}</span></td>",
+                        rate_class(row),
+                        pct(row.rate),
+                        n
+                    );
+                }
+                None => html.push_str("<td>–</td>"),
+            }
+        }
+        html.push_str("</tr>");
+    }
+    html.push_str("</tbody></table><p class=\"note\">n: the requests the rate stands on (met, missed and open overdue); a month's requests still within their deadline are not yet judged, so a recent month's rate rests on fewer than it will.</p>");
+}
+
+/// The third next available appointment as a person reads it: per clinic
+/// and provider type, the median over each month's days, and the worst day;
+/// half a year to a table, so that it fits a printed page.
+fn third_next_available_table(
+    html: &mut String,
+    tna: &BTreeMap<String, BTreeMap<String, Option<i32>>>,
+) {
+    // Each month's days measured, per clinic and provider type.
+    let mut cells: BTreeMap<(&str, &str), Vec<(i32, &str)>> = BTreeMap::new();
+    let mut months: std::collections::BTreeSet<&str> = Default::default();
+    for (name, by_date) in tna {
+        for (date, days) in by_date {
+            let month = date.get(..7).unwrap_or(date);
+            if let Some(days) = days {
+                cells.entry((name.as_str(), month)).or_default().push((*days, date.as_str()));
+                months.insert(month);
+            }
+        }
+    }
+    // From the first month measured to the last, gaps included.
+    let (Some(first), Some(last)) = (months.first().copied(), months.last().copied()) else {
+        html.push_str("<h2>Third next available appointment</h2><p class=\"note\">No day had three open published slots.</p>");
+        return;
+    };
+    let mut span: Vec<String> = Vec::new();
+    let mut month = first.to_owned();
+    while month.as_str() <= last && span.len() < 1200 {
+        span.push(month.clone());
+        month = next_month(&month).unwrap_or_else(|| "9999-99".to_owned());
+    }
+    html.push_str("<h2>Third next available appointment</h2><p class=\"note\">Days from each day to the third open published slot after it, per clinic and provider type: each month's median day, and the worst day of the months shown. A dash: fewer than three open slots were published on every day of the month.</p>");
+    for chunk in span.chunks(6) {
+        html.push_str("<table class=\"wide tna\"><thead><tr><th>clinic, provider type</th>");
+        for month in chunk {
+            // "2025-03" as "Mar" over "2025", narrow enough for a page.
+            let name = month
+                .get(5..7)
+                .and_then(|m| m.parse::<usize>().ok())
+                .and_then(|m| MONTH_NAMES.get(m.wrapping_sub(1)))
+                .copied()
+                .unwrap_or("?");
+            let _ = write!(html, "<th>{name}<br>{}</th>", esc(month.get(..4).unwrap_or(month)));
+        }
+        html.push_str("<th>worst day</th></tr></thead><tbody>");
+        for name in tna.keys() {
+            let _ = write!(html, "<tr><td>{}</td>", esc(name));
+            let mut worst: Option<(i32, &str)> = None;
+            for month in chunk {
+                match cells.get(&(name.as_str(), month.as_str())) {
+                    Some(days) => {
+                        let mut sorted: Vec<i32> = days.iter().map(|(d, _)| *d).collect();
+                        sorted.sort_unstable();
+                        let median = sorted[(sorted.len() - 1) / 2];
+                        let _ = write!(html, "<td>{median}</td>");
+                        worst = worst.max(days.iter().copied().max());
+                    }
+                    None => html.push_str("<td>–</td>"),
+                }
+            }
+            match worst {
+                Some((days, date)) => {
+                    let _ =
+                        write!(html, "<td>{days} <span class=\"n\">({})</span></td>", esc(date));
+                }
+                None => html.push_str("<td>–</td>"),
+            }
+            html.push_str("</tr>");
+        }
+        html.push_str("</tbody></table>");
+    }
+}
+
+/// The month after `YYYY-MM`.
+fn next_month(month: &str) -> Option<String> {
+    let year: i32 = month.get(..4)?.parse().ok()?;
+    let number: u32 = month.get(5..7)?.parse().ok()?;
+    Some(if number >= 12 {
+        format!("{:04}-01", year + 1)
+    } else {
+        format!("{year:04}-{:02}", number + 1)
+    })
+}
+
+const MONTH_NAMES: [&str; 12] =
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/// A moment as a person reads it in the clinic's local time: date, hour
+/// and minute, and the offset from UTC.
+fn local_time(instant: events::Instant) -> String {
+    let offset = instant.offset();
+    let at = offset.to_datetime(instant.timestamp());
+    let seconds = offset.seconds();
+    let (sign, seconds) = if seconds < 0 { ('−', -seconds) } else { ('+', seconds) };
+    format!(
+        "{} {:02}:{:02} <span class=\"n\">UTC{sign}{:02}:{:02}</span>",
+        at.date(),
+        at.hour(),
+        at.minute(),
+        seconds / 3600,
+        seconds % 3600 / 60
+    )
+}
+
+/// The appendix of failing requests: per standard, the longest waits among
+/// the requests that missed it or are past its deadline still waiting.
+fn failing_appendix(html: &mut String, report: &Report, summary: &[Row]) {
+    let _ = write!(
+        html,
+        "<section class=\"appendix\"><h2>Appendix: failing requests</h2><p class=\"note\">For each standard, the requests that missed it or are past its deadline and still waiting, longest wait first (at most {} per standard; every one, with every verdict, is in <code>carequeue verdicts --format csv</code>). Times are the clinic's local time. Patient ids are as the source gave them: pseudonymous ids keep this appendix fit to share.</p>",
+        metrics::FAILING_LISTED
+    );
+    for total in summary {
+        let failing: Vec<&metrics::Failing> =
+            report.failing.iter().filter(|f| f.standard == total.standard).collect();
+        let count = total.missed + total.open_overdue;
+        let _ = write!(
+            html,
+            "<h3>{}: {count} failing ({} missed, {} open overdue){}</h3>",
+            esc(&total.standard),
+            total.missed,
+            total.open_overdue,
+            if count as usize > failing.len() {
+                format!(", the {} longest waits", failing.len())
+            } else {
+                String::new()
+            }
+        );
+        if failing.is_empty() {
+            continue;
+        }
+        html.push_str("<table class=\"wide failing\"><thead><tr><th>request</th><th>patient</th><th>clinic</th><th>verdict</th><th>clock start</th><th>deadline</th><th>earliest offer</th><th>wait (days)</th></tr></thead><tbody>");
+        for f in failing {
+            let _ = write!(
+                html,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{:.1}</td></tr>",
+                esc(&f.request_id),
+                esc(&f.patient_id),
+                esc(&f.clinic),
+                f.outcome.replace('_', " "),
+                local_time(f.clock_start),
+                local_time(f.deadline),
+                f.first_offer_at.map_or_else(|| "none".to_owned(), local_time),
+                if f.first_offer_at.is_none() && f.outcome == "open_overdue" {
+                    "still waiting: "
+                } else {
+                    ""
+                },
+                f.wait_days
+            );
+        }
+        html.push_str("</tbody></table>");
+    }
+    html.push_str("</section>");
+}
+
 /// A rate's cell class: met the required rate, or not, or no rate.
 fn rate_class(row: &Row) -> &'static str {
     match row.rate {
@@ -645,33 +852,52 @@ pub(crate) fn render(
             (total.standard.clone(), values)
         })
         .collect();
+    // The month holding the as-of moment is not over: requests still within
+    // their deadline are not yet judged, so its rate stands on few.
+    let partial = report.as_of.strftime("%Y-%m").to_string();
+    let month_labels: Vec<String> = months
+        .iter()
+        .map(|m| if *m == partial { format!("{m} (partial)") } else { m.clone() })
+        .collect();
     html.push_str("<h2>Compliance by month</h2>");
     html.push_str(&line_chart(
         "Rate of compliance by month of request, per standard",
-        &months,
+        &month_labels,
         &series,
         "rate of compliance (%)",
         100.0,
         Some((rule_set.threshold * 100.0, "required rate")),
     ));
+    monthly_table(&mut html, report, &summary, &months, &partial);
 
-    // Wait distribution.
-    let mut categories: Vec<String> =
-        WAIT_BINS.iter().map(|(_, label)| format!("{label} days")).collect();
-    categories.push("still waiting".to_owned());
-    let bars: Vec<(String, Vec<f64>)> = summary
-        .iter()
-        .map(|total| {
-            (total.standard.clone(), total.wait_histogram.iter().map(|n| *n as f64).collect())
-        })
-        .collect();
+    // Wait distribution: standards counted in hours (urgent care) apart
+    // from those counted in days, each in its own unit.
     html.push_str("<h2>Waits to the earliest date offered</h2>");
-    html.push_str(&bar_chart(
-        "Requests by wait to the earliest date offered (days), per standard",
-        &categories,
-        &bars,
-        "requests",
-    ));
+    for (hours, bins, unit) in [(true, &URGENT_WAIT_BINS, "hours"), (false, &WAIT_BINS, "days")] {
+        let bars: Vec<(String, Vec<f64>)> = summary
+            .iter()
+            .filter(|total| {
+                rule_set.standards.iter().any(|s| {
+                    s.id == total.standard && matches!(s.limit, rules::Limit::Hours(_)) == hours
+                })
+            })
+            .map(|total| {
+                (total.standard.clone(), total.wait_histogram.iter().map(|n| *n as f64).collect())
+            })
+            .collect();
+        if bars.is_empty() {
+            continue;
+        }
+        let mut categories: Vec<String> =
+            bins.iter().map(|(_, label)| (*label).to_owned()).collect();
+        categories.push("still waiting".to_owned());
+        html.push_str(&bar_chart(
+            &format!("Requests by wait to the earliest date offered, standards counted in {unit}"),
+            &categories,
+            &bars,
+            "requests",
+        ));
+    }
 
     // The table as asked.
     // Two tables of the same rows, narrow enough for a page: the verdicts,
@@ -731,37 +957,12 @@ pub(crate) fn render(
     // Third next available over time.
     let access = &report.access;
     let mut tna: BTreeMap<String, BTreeMap<String, Option<i32>>> = BTreeMap::new();
-    let mut dates = std::collections::BTreeSet::new();
     for row in &access.third_next_available {
-        dates.insert(row.date.to_string());
         tna.entry(format!("{} {}", row.clinic, row.provider_type))
             .or_default()
             .insert(row.date.to_string(), row.days);
     }
-    let dates: Vec<String> = dates.into_iter().collect();
-    let tna_series: Vec<(String, Vec<Option<f64>>)> = tna
-        .iter()
-        .map(|(name, by_date)| {
-            (
-                name.clone(),
-                dates.iter().map(|d| by_date.get(d).copied().flatten().map(f64::from)).collect(),
-            )
-        })
-        .collect();
-    let tna_max = tna_series
-        .iter()
-        .flat_map(|(_, v)| v.iter().flatten().copied())
-        .fold(7.0_f64, f64::max)
-        .ceil();
-    html.push_str("<h2>Third next available appointment</h2><p class=\"note\">Days from each day to the third open published slot after it, per clinic and provider type (gaps: fewer than three open slots published).</p>");
-    html.push_str(&line_chart(
-        "Third next available appointment over time",
-        &dates,
-        &tna_series,
-        "days",
-        tna_max,
-        None,
-    ));
+    third_next_available_table(&mut html, &tna);
 
     // Open-request age profile.
     let bands = ["0-7", "8-14", "15-30", "31-60", "61-90", "91-180", "over 180"];
@@ -873,6 +1074,7 @@ pub(crate) fn render(
     }
     html.push_str("</table>");
     methods(&mut html, rule_set);
+    failing_appendix(&mut html, report, &summary);
     html.push_str("<p class=\"note\">Generated by carequeue from the events recorded by the as-of moment; computing the same report as of the same moment later gives the same figures.</p></body></html>\n");
     html
 }

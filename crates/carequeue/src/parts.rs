@@ -330,7 +330,7 @@ pub(crate) fn report(
                 let (events, _) = networks.select(events, seqs, shared);
                 Partial::compute(&events, shared, rule_set, as_of, by, period)
             },
-            Partial::merge,
+            |mine, theirs| mine.merge(theirs, rule_set),
         )?
         // An empty ledger still has one (empty) part.
         .unwrap_or_else(|| Partial::compute(&[], &split.shared, rule_set, as_of, by, period));

@@ -17,7 +17,9 @@ mod worklist;
 pub use crate::access::{Access, AgeRow, GapRow, ShareRow, TnaRow};
 pub use crate::integrity::{EventIds, Finding};
 pub use crate::period::Period;
-pub use crate::report::{GroupBy, Row, WAIT_BINS};
+pub use crate::report::{
+    FAILING_LISTED, Failing, GroupBy, Row, URGENT_WAIT_BINS, WAIT_BINS, wait_bins,
+};
 pub use crate::scan::{Networks, Partial, Route, Router, Scan, Shared, finish};
 pub use crate::survival::{Wait, km_quantile};
 pub use crate::worklist::{WorkItem, sort_worklist, worklist, worklist_part};
@@ -66,6 +68,10 @@ pub struct Report {
     /// The same table by network: regulators such as California's DMHC
     /// judge compliance network by network.
     pub by_network: Vec<Row>,
+    /// The requests that failed a standard with the longest waits, at most
+    /// [`FAILING_LISTED`] per standard, longest first, in the rule set's
+    /// order of standards.
+    pub failing: Vec<Failing>,
     /// The access measures.
     pub access: Access,
     /// The integrity checks, each with the events it found.

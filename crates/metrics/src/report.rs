@@ -118,20 +118,41 @@ pub struct Row {
     pub group_for_individual: u64,
     /// Harm reported before the request's first attended visit.
     pub harm_while_waiting: u64,
-    /// Waits to the first suitable offer, counted in the bins of
-    /// [`WAIT_BINS`], then those still waiting (censored) last.
+    /// Waits to the first suitable offer, counted in the bins
+    /// [`wait_bins`] gives the standard (hours for a standard counted in
+    /// hours, days otherwise), then those still waiting (censored) last.
     pub wait_histogram: [u64; WAIT_BINS.len() + 1],
 }
 
-/// The bins of [`Row::wait_histogram`]: the upper bound in days, inclusive,
-/// and the label.
-pub const WAIT_BINS: [(f64, &str); 6] = [
-    (2.0, "0-2"),
-    (7.0, "3-7"),
-    (14.0, "8-14"),
-    (30.0, "15-30"),
-    (60.0, "31-60"),
-    (f64::INFINITY, "over 60"),
+/// The bins of waits for a standard whose limit is counted in hours: the
+/// upper bound in days, inclusive, and the label (in hours).
+pub static URGENT_WAIT_BINS: [(f64, &str); 6] = [
+    (1.0, "0-24 hours"),
+    (2.0, "24-48 hours"),
+    (3.0, "48-72 hours"),
+    (4.0, "72-96 hours"),
+    (7.0, "4-7 days"),
+    (f64::INFINITY, "over 7 days"),
+];
+
+/// The bins a standard's waits are counted in: hours for a limit in hours
+/// (urgent care: 48 or 96 hours), days otherwise.
+pub fn wait_bins(limit: &rules::Limit) -> &'static [(f64, &'static str); 6] {
+    match limit {
+        rules::Limit::Hours(_) => &URGENT_WAIT_BINS,
+        _ => &WAIT_BINS,
+    }
+}
+
+/// The bins of [`Row::wait_histogram`] for a standard counted in days: the
+/// upper bound in days, inclusive, and the label.
+pub static WAIT_BINS: [(f64, &str); 6] = [
+    (2.0, "0-2 days"),
+    (7.0, "3-7 days"),
+    (14.0, "8-14 days"),
+    (30.0, "15-30 days"),
+    (60.0, "31-60 days"),
+    (f64::INFINITY, "over 60 days"),
 ];
 
 /// The clinic facts a report needs.
@@ -316,6 +337,58 @@ pub(crate) struct Compliance {
     pub(crate) groups: Vec<Groups>,
     pub(crate) late_extensions: Vec<String>,
     pub(crate) unjudged: Vec<String>,
+    pub(crate) failing: Vec<Failing>,
+}
+
+/// How many failing requests a report lists per standard: the longest
+/// waits. Every one is in `carequeue verdicts`.
+pub const FAILING_LISTED: usize = 50;
+
+/// A request that failed a standard: missed, or past its deadline and still
+/// waiting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failing {
+    /// The standard's id.
+    pub standard: String,
+    /// `missed` or `open_overdue`.
+    pub outcome: &'static str,
+    /// The request.
+    pub request_id: String,
+    /// The patient's (pseudonymous) id, as the source gave it.
+    pub patient_id: String,
+    /// The clinic the request was made to.
+    pub clinic: String,
+    /// When the clock started, in the clinic's local time.
+    pub clock_start: events::Instant,
+    /// The last moment within the deadline, in the clinic's local time.
+    pub deadline: events::Instant,
+    /// The earliest appointment offered that suits the standard, if any.
+    pub first_offer_at: Option<events::Instant>,
+    /// Days from the clock start to that offer, or to the as-of moment (or
+    /// the closure) for a request never offered one.
+    pub wait_days: f64,
+}
+
+/// Keeps the [`FAILING_LISTED`] longest waits of each standard, longest
+/// first (ties by request id), in the rule set's order of standards.
+pub(crate) fn keep_longest(failing: &mut Vec<Failing>, rule_set: &RuleSet) {
+    let order = |id: &str| rule_set.standards.iter().position(|s| s.id == id);
+    failing.sort_by(|a, b| {
+        order(&a.standard)
+            .cmp(&order(&b.standard))
+            .then(b.wait_days.total_cmp(&a.wait_days))
+            .then_with(|| a.request_id.cmp(&b.request_id))
+    });
+    let mut kept = 0usize;
+    let mut last: Option<String> = None;
+    failing.retain(|f| {
+        if last.as_deref() != Some(f.standard.as_str()) {
+            last = Some(f.standard.clone());
+            kept = 0;
+        }
+        kept += 1;
+        kept <= FAILING_LISTED
+    });
 }
 
 /// Builds the accumulators of the compliance table once for each grouping
@@ -334,6 +407,7 @@ pub(crate) fn compliance(
     let mut problems = Vec::new();
     let mut late_extensions = Vec::new();
     let mut unjudged = Vec::new();
+    let mut failing = Vec::new();
     let prior = |id: &str| shared.appointment_at(id);
     let standard_idx = |id: &str| rule_set.standards.iter().position(|s| s.id == id);
     for history in assemble_with(events.iter().copied(), &prior) {
@@ -400,6 +474,19 @@ pub(crate) fn compliance(
             };
             let attended = verdict.first_attended_at.map(|i| i.timestamp()).filter(|t| *t <= as_of);
             let visit = attended.unwrap_or(Timestamp::MAX);
+            if matches!(verdict.outcome, Outcome::Missed | Outcome::OpenOverdue) {
+                failing.push(Failing {
+                    standard: verdict.standard.id.clone(),
+                    outcome: verdict.outcome.as_str(),
+                    request_id: history.request.request_id.to_string(),
+                    patient_id: history.request.patient_id.to_string(),
+                    clinic: clinic_id.to_owned(),
+                    clock_start: verdict.clock_start,
+                    deadline: verdict.deadline,
+                    first_offer_at: verdict.first_offer_at,
+                    wait_days: wait(start, offer, censor).length,
+                });
+            }
             let contribution = Contribution {
                 standard: rule_set
                     .standards
@@ -437,7 +524,8 @@ pub(crate) fn compliance(
             }
         }
     }
-    Compliance { groups, late_extensions, unjudged }
+    keep_longest(&mut failing, rule_set);
+    Compliance { groups, late_extensions, unjudged, failing }
 }
 
 /// The rows of one grouping's accumulators, by group then standard.
@@ -456,12 +544,10 @@ pub(crate) fn rows(groups: Groups, rule_set: &RuleSet) -> Vec<Row> {
             let mut attended_days: Vec<Wait> = a.attended_days.iter().collect();
             drop(a.attended_days);
             let mut wait_histogram = [0u64; WAIT_BINS.len() + 1];
+            let bins = wait_bins(&standard.limit);
             for wait in &offer_days {
                 let bin = if wait.ended {
-                    WAIT_BINS
-                        .iter()
-                        .position(|(max, _)| wait.length <= *max)
-                        .unwrap_or(WAIT_BINS.len() - 1)
+                    bins.iter().position(|(max, _)| wait.length <= *max).unwrap_or(bins.len() - 1)
                 } else {
                     WAIT_BINS.len()
                 };

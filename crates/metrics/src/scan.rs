@@ -421,6 +421,7 @@ pub struct Partial {
     groups: Vec<Groups>,
     late_extensions: Vec<String>,
     unjudged: Vec<String>,
+    failing: Vec<report::Failing>,
     access: AccessPart,
     opened: OpenedChecks,
 }
@@ -436,7 +437,7 @@ impl Partial {
         by: &[GroupBy],
         period: &crate::Period,
     ) -> Partial {
-        let report::Compliance { groups, late_extensions, unjudged } = report::compliance(
+        let report::Compliance { groups, late_extensions, unjudged, failing } = report::compliance(
             events,
             shared,
             rule_set,
@@ -446,11 +447,14 @@ impl Partial {
         );
         let access = access::access_part(events, as_of, shared);
         let opened = integrity::opened_checks(events, shared);
-        Partial { groups, late_extensions, unjudged, access, opened }
+        Partial { groups, late_extensions, unjudged, failing, access, opened }
     }
 
-    /// Adds another part's share.
-    pub fn merge(&mut self, other: Partial) {
+    /// Adds another part's share (`rule_set` is the one both were computed
+    /// under).
+    pub fn merge(&mut self, other: Partial, rule_set: &RuleSet) {
+        self.failing.extend(other.failing);
+        report::keep_longest(&mut self.failing, rule_set);
         for (mine, theirs) in self.groups.iter_mut().zip(other.groups) {
             report::merge_groups(mine, theirs);
         }
@@ -472,7 +476,7 @@ pub fn finish(
     chain: Option<&str>,
     networks: &Networks,
 ) -> Report {
-    let Partial { groups, mut late_extensions, mut unjudged, access, opened } = partial;
+    let Partial { groups, mut late_extensions, mut unjudged, failing, access, opened } = partial;
     let mut tables = groups.into_iter().map(|groups| report::rows(groups, rule_set));
     let rows = tables.next().unwrap_or_default();
     let by_month = tables.next().unwrap_or_default();
@@ -493,6 +497,7 @@ pub fn finish(
         rows,
         by_month,
         by_network,
+        failing,
         access,
         integrity,
     }

@@ -75,6 +75,7 @@ fn report_of_the_example_plan() {
         grouped.integrity.iter().map(|f| format!("{} {:?}\n", f.check, f.events)).collect();
     expect![[r#"
         late_entry ["ex-0001", "ex-0002", "ex-0003", "ex-0004", "ex-0005", "ex-0006", "ex-0007", "ex-0008", "ex-0009", "ex-0010", "ex-0011", "ex-0012", "ex-0013", "ex-0014", "ex-0015", "ex-0016", "ex-0017", "ex-0018", "ex-0019", "ex-0020", "ex-0021", "ex-0022", "ex-0023", "ex-0024", "ex-0025", "ex-0026", "ex-0027", "ex-0028", "ex-0029", "ex-0030", "ex-0031", "ex-0032", "ex-0033", "ex-0034", "ex-0035", "ex-0036", "ex-0037", "ex-0038", "ex-0039", "ex-0040", "ex-0041", "ex-0042", "ex-0043", "ex-0044", "ex-0045", "ex-0046", "ex-0047", "ex-0048", "ex-0049", "ex-0050", "ex-0051", "ex-0052", "ex-0053", "ex-0054", "ex-0055", "ex-0056", "ex-0057", "ex-0058", "ex-0059", "ex-0060", "ex-0061", "ex-0062", "ex-0063", "ex-0064", "ex-0065", "ex-0066", "ex-0067", "ex-0068", "ex-0069", "ex-0070", "ex-0071", "ex-0072", "ex-0073", "ex-0074", "ex-0075", "ex-0076", "ex-0077", "ex-0078", "ex-0079", "ex-0080", "ex-0081", "ex-0082", "ex-0083", "ex-0084", "ex-0085", "ex-0086", "ex-0087", "ex-0088", "ex-0089", "ex-0090", "ex-0091", "ex-0092", "ex-0093", "ex-0094", "ex-0095", "ex-0096", "ex-0097", "ex-0098", "ex-0099", "ex-0100", "ex-0101", "ex-0102", "ex-0103", "ex-0104", "ex-0105", "ex-0106", "ex-0107", "ex-0108", "ex-0109", "ex-0110", "ex-0111", "ex-0112", "ex-0113", "ex-0114", "ex-0115", "ex-0116", "ex-0117", "ex-0118", "ex-0119", "ex-0120", "ex-0121", "ex-0122", "ex-0123", "ex-0124", "ex-0125", "ex-0126", "ex-0127", "ex-0128", "ex-0129", "ex-0130", "ex-0131", "ex-0132", "ex-0133", "ex-0134", "ex-0135", "ex-0136", "ex-0137", "ex-0138", "ex-0139", "ex-0140", "ex-0141", "ex-0142", "ex-0143", "ex-0144", "ex-0145", "ex-0146", "ex-0147", "ex-0148", "ex-0149", "ex-0150", "ex-0151", "ex-0152", "ex-0153", "ex-0154", "ex-0155", "ex-0156", "ex-0157", "ex-0158", "ex-0159", "ex-0160", "ex-0161", "ex-0164", "ex-0165", "ex-0166", "ex-0167", "ex-0168", "ex-0169", "ex-0170", "ex-0171", "ex-0172", "ex-0174", "ex-0175", "ex-0176", "ex-0179", "ex-0181", "ex-0183", "ex-0185", "ex-0190"]
+        late_entry_unknown_backfill []
         recorded_before_occurring ["ex-0173", "ex-0193", "ex-0194", "ex-0195"]
         offer_for_past_time []
         slot_never_published []
@@ -357,7 +358,7 @@ fn report_in_parts(
         let partial =
             Partial::compute(&events, &shared, rule_set, as_of, by, &crate::Period::default());
         match &mut merged {
-            Some(merged) => merged.merge(partial),
+            Some(merged) => merged.merge(partial, rule_set),
             None => merged = Some(partial),
         }
     }
@@ -449,4 +450,45 @@ fn a_simulated_plan_in_parts_equals_it_in_one() {
             assert!(split == whole, "as of {as_of} in {parts} parts: the reports differ");
         }
     }
+}
+
+#[test]
+fn a_report_lists_the_longest_failing_waits_of_each_standard() {
+    let rule_set = RuleSet::shipped("ca-dmhc").unwrap();
+    let at: events::Instant =
+        events::Instant::parse(events::Field::OccurredAt, "2024-01-02T09:00:00-08:00").unwrap();
+    let failing = |standard: &str, n: usize| crate::Failing {
+        standard: standard.to_owned(),
+        outcome: "missed",
+        request_id: format!("r{n:03}"),
+        patient_id: format!("p{n}"),
+        clinic: "oak".to_owned(),
+        clock_start: at,
+        deadline: at,
+        first_offer_at: None,
+        // Waits 0, 1, 2, ... days, one in three tied with the one before.
+        wait_days: (n - n / 3) as f64,
+    };
+    // Two parts, each with some of both standards, in no order.
+    let mut one: Vec<crate::Failing> = (0..70).rev().map(|n| failing("urgent-96h", n)).collect();
+    one.extend((0..30).map(|n| failing("urgent-48h", n)));
+    let mut two: Vec<crate::Failing> = (70..90).map(|n| failing("urgent-96h", n)).collect();
+    two.extend((30..60).map(|n| failing("urgent-48h", n)));
+    crate::report::keep_longest(&mut one, &rule_set);
+    crate::report::keep_longest(&mut two, &rule_set);
+    one.extend(two);
+    crate::report::keep_longest(&mut one, &rule_set);
+    // The rule set's order: urgent-48h first; the 50 longest of each,
+    // longest first, ties by request id.
+    let listed = |standard: &str| -> Vec<String> {
+        one.iter().filter(|f| f.standard == standard).map(|f| f.request_id.clone()).collect()
+    };
+    assert_eq!(one[0].standard, "urgent-48h");
+    assert_eq!(listed("urgent-48h").len(), crate::FAILING_LISTED);
+    assert_eq!(listed("urgent-96h").len(), crate::FAILING_LISTED);
+    // r086 and r087 both waited 58 days: the smaller id first.
+    assert_eq!(listed("urgent-96h")[..4], ["r089", "r088", "r086", "r087"]);
+    assert_eq!(listed("urgent-48h")[..3], ["r059", "r058", "r056"]);
+    let waits: Vec<f64> = one.iter().map(|f| f.wait_days).collect();
+    assert!(waits[..50].windows(2).all(|w| w[0] >= w[1]), "{waits:?}");
 }

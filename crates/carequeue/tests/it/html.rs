@@ -66,8 +66,15 @@ fn open_in_chromium(dir: &std::path::Path, page: &std::path::Path) -> Option<Str
 /// not fit: a page that scrolls sideways, an element whose content is wider
 /// than its box, a chart's legend outside its drawing. A wrapper page (with
 /// the only script, the measuring one) holds the report in a frame.
-fn layout_problems(dir: &std::path::Path, page: &std::path::Path, width: u32) -> Option<String> {
-    let browser = chromium()?;
+pub(crate) fn layout_problems(
+    dir: &std::path::Path,
+    page: &std::path::Path,
+    width: u32,
+) -> Option<String> {
+    let Some(browser) = chromium() else {
+        assert!(std::env::var_os("CI").is_none(), "CI is set but Chromium is not installed");
+        return None;
+    };
     let wrapper = dir.join(format!("measure-{width}.html"));
     std::fs::write(
         &wrapper,
@@ -80,6 +87,7 @@ document.getElementById("f").addEventListener("load", function () {{
   d.querySelectorAll("body *").forEach(function (e) {{
     if (e.closest("svg")) return;
     if (e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0) found.push(e.tagName + " '" + e.textContent.slice(0, 40) + "': " + e.scrollWidth + " > " + e.clientWidth);
+    if (e.tagName == "TABLE" && e.getBoundingClientRect().right > root.clientWidth + 1) found.push("TABLE '" + e.textContent.slice(0, 40) + "' ends past the page: " + e.getBoundingClientRect().right + " > " + root.clientWidth);
   }});
   d.querySelectorAll("svg").forEach(function (svg) {{
     var box = svg.getBoundingClientRect();
@@ -112,6 +120,21 @@ document.getElementById("f").addEventListener("load", function () {{
     let start = dom.find("<pre id=\"out\">")? + "<pre id=\"out\">".len();
     let end = dom[start..].find("</pre>")? + start;
     Some(dom[start..end].to_owned())
+}
+
+/// Prints `page` to PDF in headless Chromium, without header or footer.
+fn print_to_pdf(dir: &std::path::Path, page: &std::path::Path) -> Vec<u8> {
+    let browser = chromium().expect("Chromium, as the caller checked");
+    let pdf = page.with_extension("pdf");
+    let output = Command::new(browser)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer"])
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("--user-data-dir={}", dir.join("chromium-print").display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    std::fs::read(&pdf).unwrap()
 }
 
 #[test]
@@ -150,7 +173,19 @@ fn the_html_report_opens_in_chromium_without_console_errors() {
     assert!(dom.contains("Integrity findings"));
     // What a compliance officer files: rates network by network, the
     // methods with every standard's source, a sign-off block.
-    for section in ["Rates by network", "Methods", "28 CCR 1300.67.2.2", "Sign-off"] {
+    for section in [
+        "Rates by network",
+        "Methods",
+        "28 CCR 1300.67.2.2",
+        "Sign-off",
+        // Urgent waits in hours, the others in days; sample sizes by month;
+        // the failing requests, the third next available as a table.
+        "standards counted in hours",
+        "standards counted in days",
+        "<span class=\"n\">n=",
+        "Appendix: failing requests",
+        "<th>worst day</th>",
+    ] {
         assert!(dom.contains(section), "no {section:?} in the report");
     }
     // It fits a 1280-pixel screen and a narrower window: nothing scrolls
@@ -165,6 +200,18 @@ fn the_html_report_opens_in_chromium_without_console_errors() {
     let printed = dir.path().join("printed.html");
     std::fs::write(&printed, html.replace("@media print", "@media all")).unwrap();
     assert_eq!(layout_problems(dir.path(), &printed, 680).unwrap(), "fits", "printed on A4");
+    // And printed to PDF on Letter (Chromium's default) and on A4.
+    let a4 = dir.path().join("a4.html");
+    std::fs::write(&a4, html.replacen("<style>", "<style>@page{size:A4}", 1)).unwrap();
+    for (page, paper, media_box) in
+        [(&report, "Letter", "[0 0 612 792]"), (&a4, "A4", "[0 0 594.95996 841.91998]")]
+    {
+        let pdf = print_to_pdf(dir.path(), page);
+        let text: String = pdf.iter().map(|&b| char::from(b)).collect();
+        let pages = text.matches("/Type /Page").count() - text.matches("/Type /Pages").count();
+        assert!(text.contains(&format!("/MediaBox {media_box}")), "{paper}: not {media_box}");
+        assert!(pages >= 2, "{paper}: {pages} pages");
+    }
     // A plan's page, each network under its own rule set, fits too.
     std::fs::write(
         dir.path().join("plan.toml"),

@@ -132,6 +132,14 @@ fn the_demo_builds_a_ledger_that_verifies_and_a_report() {
     let html = std::fs::read_to_string(dir.path().join("carequeue-demo.html")).unwrap();
     assert!(html.contains("<svg"), "the report has charts");
     assert!(html.contains("<h1>Medium plan (synthetic)</h1>"), "the plan's name");
+    // The as-of moment falls in January 2026: that month is marked partial.
+    assert!(html.contains("2026-01 (partial)"), "the partial month");
+    // Its layout fits, the partial month's label at the chart's edge too.
+    let page = dir.path().join("carequeue-demo.html");
+    if let Some(problems) = crate::html::layout_problems(dir.path(), &page, 1280) {
+        assert_eq!(problems, "fits");
+    }
+    assert!(html.contains("<h3>urgent-48h: "), "failing urgent requests listed");
     // Simulated harm is labelled illustrative wherever the report shows it.
     assert!(html.contains("<strong>Simulated data.</strong>"), "no simulated-data note");
     for shown in ["<th>harm while waiting", "<h2>Group care substituted, and harm while waiting"] {
