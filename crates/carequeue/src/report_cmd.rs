@@ -86,7 +86,13 @@ pub(crate) fn html_page(
     let pages: Vec<String> = parts
         .iter()
         .map(|part| {
-            crate::html::render(&part.report, &part.governed.rule_set, &part.provenance, period)
+            crate::html::render(
+                &part.report,
+                &part.governed.rule_set,
+                &part.provenance,
+                period,
+                plan.is_some(),
+            )
         })
         .collect();
     match plan {

@@ -526,6 +526,9 @@ fn a_plan_file_judges_each_network_under_its_own_rule_set() {
     let page = std::fs::read_to_string(dir.path().join("r.html")).unwrap();
     assert_eq!(page.matches("<body>").count(), 1);
     assert!(page.contains("Two coasts (synthetic)") && page.contains("network east under us-qhp"));
+    // Each rule set's methods, one sign-off for the whole plan.
+    assert_eq!(page.matches("<h2>Methods").count(), 2, "methods per rule set");
+    assert_eq!(page.matches("<h2>Sign-off</h2>").count(), 1, "one sign-off");
     let both = run(
         dir.path(),
         &["report", "--db", "l.db", "--plan", "plans/plan.toml", "--rules", "ca-dmhc"],
