@@ -12,12 +12,13 @@ and every batch row's hash is recomputed from the one before it.
 Prints the head on success; exits 1 naming the first bad event otherwise.
 """
 import argparse
+import bisect
 import hashlib
 import json
 import sqlite3
 import sys
 
-DOMAIN = "carequeue-ledger-v1\n"
+DOMAINS = {"live": "carequeue-ledger-v1\n", "backfill": "carequeue-ledger-backfill-v1\n"}
 BATCH_DOMAINS = {"live": "carequeue-batch-v1\n", "backfill": "carequeue-backfill-batch-v1\n"}
 GENESIS = "0" * 64
 
@@ -32,6 +33,22 @@ def main() -> int:
     parser.add_argument("--expect-head")
     args = parser.parse_args()
     conn = sqlite3.connect(f"file:{args.ledger}?mode=ro", uri=True)
+    # A ledger from before migration 2 has no kind column: every batch is live.
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(batches)")]
+    kind = "kind" if "kind" in columns else "'live'"
+    batches = conn.execute(
+        "SELECT batch_id, recorded_at, first_seq, last_seq, head_hash, n_read, n_new, n_duplicate, source, batch_hash,"
+        f" {kind} FROM batches ORDER BY batch_id").fetchall()
+    # Each event is hashed under its batch's kind: the batches with new
+    # events, by their first sequence number.
+    spans = [(row[2], row[3], row[10]) for row in batches if row[3] >= row[2]]
+    firsts = [span[0] for span in spans]
+
+    def kind_of(seq):
+        at = bisect.bisect_right(firsts, seq) - 1
+        if at >= 0 and spans[at][0] <= seq <= spans[at][1]:
+            return spans[at][2]
+        return "live"  # no batch holds it: the batch check below fails
     prev, expected_seq = GENESIS, 1
     hashes = {0: GENESIS}
     rows = conn.execute("SELECT seq, event_id, recorded_at, body, hash FROM events ORDER BY seq")
@@ -39,7 +56,11 @@ def main() -> int:
         if seq != expected_seq:
             print(f"event {seq} ({event_id}): expected sequence number {expected_seq}", file=sys.stderr)
             return 1
-        entry = f"{DOMAIN}{prev}\n{seq}\n{recorded_at}\n{body}".encode("utf-8")
+        domain = DOMAINS.get(kind_of(seq))
+        if domain is None:
+            print(f"event {seq} ({event_id}): its batch has an unknown kind", file=sys.stderr)
+            return 1
+        entry = f"{domain}{prev}\n{seq}\n{recorded_at}\n{body}".encode("utf-8")
         computed = hashlib.sha256(entry).hexdigest()
         if computed != stored:
             print(f"event {seq} ({event_id}): hash {stored} but the chain gives {computed}", file=sys.stderr)
@@ -51,12 +72,6 @@ def main() -> int:
         hashes[seq] = computed
     head_seq = expected_seq - 1
     prev_batch = GENESIS
-    # A ledger from before migration 2 has no kind column: every batch is live.
-    columns = [row[1] for row in conn.execute("PRAGMA table_info(batches)")]
-    kind = "kind" if "kind" in columns else "'live'"
-    batches = conn.execute(
-        "SELECT batch_id, recorded_at, first_seq, last_seq, head_hash, n_read, n_new, n_duplicate, source, batch_hash,"
-        f" {kind} FROM batches ORDER BY batch_id")
     for batch_id, recorded_at, first, last_seq, head_hash, n_read, n_new, n_dup, source, stored, kind in batches:
         if kind not in BATCH_DOMAINS:
             print(f"batch {batch_id}: unknown kind {kind!r}", file=sys.stderr)

@@ -517,9 +517,10 @@ pub(crate) struct IngestArgs {
     #[arg(long)]
     pub(crate) allow_empty: bool,
     /// Mark each file's batch as a backfill: history loaded after the fact
-    /// (the batch says so in the ledger, in its hashed row). Its events that
-    /// give no entered_at are then not counted as late entries but in the
-    /// integrity check late_entry_unknown_backfill (docs/ledger.md).
+    /// (the batch says so in the ledger, in its hash chain). Its events that
+    /// give no entered_at and occurred before the ledger's live feed began
+    /// are then not counted as late entries but in the integrity check
+    /// late_entry_unknown_backfill (docs/events.md, "entered_at, and loading history").
     #[arg(long)]
     pub(crate) backfill: bool,
 }
@@ -557,7 +558,8 @@ pub(crate) struct EventsArgs {
     #[arg(long, value_enum, default_value_t = EventsFormat::Ndjson)]
     pub(crate) format: EventsFormat,
     /// Wrap each NDJSON event with its ledger entry: `seq`, `recorded_at`,
-    /// `hash` and `voided_by` (for auditors; not for ingest).
+    /// `backfill` (whether its batch is a backfill), `hash` and `voided_by`
+    /// (for auditors; not for ingest).
     #[arg(long, conflicts_with = "format")]
     pub(crate) with_chain: bool,
 }

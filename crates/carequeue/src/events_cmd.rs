@@ -67,9 +67,10 @@ fn write_with_chain(
     let voided_by = stored.voided_by.as_ref().map(|id| id.as_str());
     write!(
         out,
-        "{{\"seq\":{},\"recorded_at\":\"{}\",\"hash\":{},\"voided_by\":{},\"event\":",
+        "{{\"seq\":{},\"recorded_at\":\"{}\",\"backfill\":{},\"hash\":{},\"voided_by\":{},\"event\":",
         stored.seq,
         ledger::format_recorded_at(stored.recorded_at),
+        stored.backfill,
         serde_json::to_string(&stored.hash).map_err(io::Error::other)?,
         serde_json::to_string(&voided_by).map_err(io::Error::other)?
     )?;

@@ -42,8 +42,15 @@ pub(crate) fn run(args: &IngestArgs) -> Result<Outcome> {
     let ledger = match &scratch {
         Some(dir) => Ledger::create(&dir.path().join("check.db").display().to_string())?,
         None if args.check => {
-            // Fails, naming it, on anything that is not a current ledger.
-            drop(Ledger::open(db)?);
+            // Fails, naming it, on anything that is not a ledger; never
+            // migrates one (a real ingest would bring it up to date first).
+            if Ledger::open(db)?.needs_migration() {
+                anyhow::bail!(
+                    "{db}: the ledger's schema is older than this carequeue's; --check never \
+                     changes a ledger, and the first real ingest brings it up to date (then \
+                     check again)"
+                );
+            }
             Ledger::create(db)?
         }
         None => Ledger::create(db)?,

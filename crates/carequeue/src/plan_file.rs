@@ -143,6 +143,22 @@ pub(crate) fn judge<'g>(
         )?;
         parts.push(Judged { governed, report, provenance });
     }
+    // Each rule set's part is its own read: every one must have counted the
+    // same batches (one recorded by the as-of moment could commit between
+    // two reads, when clocks disagree).
+    let counted =
+        |part: &Judged<'_>| part.provenance.last_batch_counted.as_ref().map(|b| b.batch_id);
+    if let Some(first) = parts.first()
+        && let Some(other) = parts.iter().find(|part| counted(part) != counted(first))
+    {
+        anyhow::bail!(
+            "the ledger changed while the plan's rule sets were read one by one (one read \
+             counted up to batch {:?}, another up to {:?}): run again, or give --as-of a moment \
+             before the latest batch",
+            counted(first),
+            counted(other)
+        );
+    }
     for network in named_networks(governed) {
         let seen = parts.iter().any(|part| {
             part.report.by_network.iter().any(|row| row.keys.first().is_some_and(|k| k == network))

@@ -418,7 +418,7 @@ pub(crate) fn append<E>(
     let recorded_at = format_recorded_at(moment);
     let latest_allowed = moment.checked_add(FUTURE_TOLERANCE).unwrap_or(Timestamp::MAX);
     let first_seq = head.seq + 1;
-    let mut chain = Chain { head, recorded_at };
+    let mut chain = Chain { head, recorded_at, kind: options.kind };
     let mut problems = Problems { list: Vec::new(), n_more: 0, max: options.max_problems.max(1) };
     let mut counts = Counts::default();
     let mut chunk = Vec::with_capacity(CHUNK);

@@ -17,16 +17,31 @@
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 
-/// The domain tag that starts every hashed entry.
+/// The domain tag that starts every hashed entry of a live batch.
 pub(crate) const DOMAIN: &str = "carequeue-ledger-v1\n";
+
+/// The domain tag of an entry stored in a backfill batch: the batch's kind
+/// is in the event chain, so a head kept elsewhere covers it too.
+pub(crate) const BACKFILL_DOMAIN: &str = "carequeue-ledger-backfill-v1\n";
 
 /// The hash before the first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// Computes the hash of event `seq` (see the module documentation).
-pub fn entry_hash(prev_hash: &str, seq: u64, recorded_at: &str, body: &[u8]) -> String {
+/// Computes the hash of event `seq` (see the module documentation), stored
+/// in a batch of `kind`: an event of a backfill batch is hashed under the
+/// tag `carequeue-ledger-backfill-v1\n` instead.
+pub fn entry_hash(
+    kind: crate::BatchKind,
+    prev_hash: &str,
+    seq: u64,
+    recorded_at: &str,
+    body: &[u8],
+) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(DOMAIN.as_bytes());
+    hasher.update(match kind {
+        crate::BatchKind::Live => DOMAIN.as_bytes(),
+        crate::BatchKind::Backfill => BACKFILL_DOMAIN.as_bytes(),
+    });
     hasher.update(prev_hash.as_bytes());
     hasher.update(b"\n");
     hasher.update(seq.to_string().as_bytes());
@@ -147,13 +162,15 @@ impl std::fmt::Display for Head {
 pub(crate) struct Chain {
     pub(crate) head: Head,
     pub(crate) recorded_at: String,
+    /// The kind of the batch being appended.
+    pub(crate) kind: crate::BatchKind,
 }
 
 impl Chain {
     /// The sequence number and hash the next event would get.
     pub(crate) fn peek(&self, body: &str) -> (u64, String) {
         let seq = self.head.seq + 1;
-        (seq, entry_hash(&self.head.hash, seq, &self.recorded_at, body.as_bytes()))
+        (seq, entry_hash(self.kind, &self.head.hash, seq, &self.recorded_at, body.as_bytes()))
     }
 
     /// Takes the next event into the chain.

@@ -181,6 +181,13 @@ impl Ledger {
         Ok(seq_as_of(&self.store.batches()?, as_of))
     }
 
+    /// Whether the ledger's schema is older than this build's (it was
+    /// opened for reading as it is; an append would migrate it first).
+    pub fn needs_migration(&self) -> bool {
+        let (found, known) = self.store.schema();
+        found < known
+    }
+
     /// Every batch appended, in order.
     pub fn batches(&self) -> Result<Vec<BatchRow>, Error> {
         self.store.batches()

@@ -36,8 +36,9 @@ pub(crate) struct Postgres {
     /// The connection that appends; none when opened for reading.
     writer: Option<Mutex<Client>>,
     readers: Mutex<Vec<Client>>,
-    /// The batch columns to select: an older schema read as it is.
-    batch_columns: &'static str,
+    /// The schema's migration when opened (reads check it again in their
+    /// own snapshot: an append may migrate the ledger meanwhile).
+    schema: i64,
 }
 
 fn connect(url: &str) -> Result<Client, Error> {
@@ -70,11 +71,7 @@ impl Postgres {
                 url: url.to_owned(),
                 writer: None,
                 readers: Mutex::new(vec![client]),
-                batch_columns: if schema < KIND_MIGRATION {
-                    BATCH_COLUMNS_V1
-                } else {
-                    BATCH_COLUMNS
-                },
+                schema,
             });
         }
         migrate(&mut client)?;
@@ -82,7 +79,7 @@ impl Postgres {
             url: url.to_owned(),
             writer: Some(Mutex::new(client)),
             readers: Mutex::new(Vec::new()),
-            batch_columns: BATCH_COLUMNS,
+            schema: MIGRATIONS.last().map_or(0, |m| m.0),
         })
     }
 
@@ -151,14 +148,20 @@ fn check_schema(client: &mut Client, url: &str) -> Result<i64, Error> {
     Ok(current)
 }
 
-fn load_batches(client: &mut Client, columns: &str) -> Result<Vec<BatchRow>, Error> {
+/// Every batch row, as the schema seen by `client` (in its snapshot, when
+/// in a transaction) holds them: a ledger from before `kind` existed has
+/// only live batches.
+fn load_batches(client: &mut impl postgres::GenericClient) -> Result<Vec<BatchRow>, Error> {
+    let schema: i64 =
+        client.query_one("SELECT coalesce(max(version), 0) FROM schema_migrations", &[])?.get(0);
+    let columns = if schema < KIND_MIGRATION { BATCH_COLUMNS_V1 } else { BATCH_COLUMNS };
     let rows = client.query(&format!("SELECT {columns} FROM batches ORDER BY batch_id"), &[])?;
     rows.iter().map(batch_row).collect()
 }
 
 fn batch_row(r: &postgres::Row) -> Result<BatchRow, Error> {
-    let kind: String = r.get(10);
-    let kind = BatchKind::parse(&kind).ok_or_else(|| Error::Corrupt {
+    let kind: Option<String> = r.try_get(10).ok().flatten();
+    let kind = kind.as_deref().and_then(BatchKind::parse).ok_or_else(|| Error::Corrupt {
         seq: 0,
         reason: format!("a batch's kind is {kind:?}, not live or backfill"),
     })?;
@@ -215,11 +218,7 @@ impl Store for Postgres {
                 .read_only(true)
                 .isolation_level(postgres::IsolationLevel::RepeatableRead)
                 .start()?;
-            let rows = tx.query(
-                &format!("SELECT {} FROM batches ORDER BY batch_id", self.batch_columns),
-                &[],
-            )?;
-            let batches = rows.iter().map(batch_row).collect::<Result<Vec<BatchRow>, Error>>()?;
+            let batches = load_batches(&mut tx)?;
             let to = pick(&batches);
             let (last, voids) =
                 (to.events.map_or(i64::MAX, as_i64), to.voids.map_or(i64::MAX, as_i64));
@@ -261,8 +260,12 @@ impl Store for Postgres {
         })
     }
 
+    fn schema(&self) -> (i64, i64) {
+        (self.schema, MIGRATIONS.last().map_or(0, |m| m.0))
+    }
+
     fn batches(&self) -> Result<Vec<BatchRow>, Error> {
-        self.with_reader(|client| load_batches(client, self.batch_columns))
+        self.with_reader(load_batches)
     }
 }
 

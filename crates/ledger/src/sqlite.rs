@@ -23,8 +23,9 @@ pub(crate) struct Sqlite {
     path: PathBuf,
     /// The connection that appends; none when opened for reading.
     writer: Option<Mutex<Connection>>,
-    /// The batch columns to select: an older schema read as it is.
-    batch_columns: &'static str,
+    /// The schema's migration when opened (reads check it again in their
+    /// own snapshot: an append may migrate the ledger meanwhile).
+    schema: i64,
 }
 
 impl Sqlite {
@@ -42,8 +43,7 @@ impl Sqlite {
             });
         }
         if mode == Mode::Read {
-            let mut sqlite =
-                Sqlite { path: path.to_owned(), writer: None, batch_columns: BATCH_COLUMNS };
+            let mut sqlite = Sqlite { path: path.to_owned(), writer: None, schema: KIND_MIGRATION };
             if !path.exists() {
                 return Err(Error::Location {
                     location: path.display().to_string(),
@@ -51,9 +51,7 @@ impl Sqlite {
                         .to_owned(),
                 });
             }
-            if check_schema(&sqlite.reader()?, path)? < KIND_MIGRATION {
-                sqlite.batch_columns = BATCH_COLUMNS_V1;
-            }
+            sqlite.schema = check_schema(&sqlite.reader()?, path)?;
             return Ok(sqlite);
         }
         let conn = Connection::open(path).map_err(|err| Error::Location {
@@ -75,7 +73,7 @@ impl Sqlite {
         Ok(Sqlite {
             path: path.to_owned(),
             writer: Some(Mutex::new(conn)),
-            batch_columns: BATCH_COLUMNS,
+            schema: MIGRATIONS.last().map_or(0, |m| m.0),
         })
     }
 
@@ -172,7 +170,14 @@ fn migrate(conn: &Connection) -> Result<(), Error> {
     Ok(())
 }
 
-fn load_batches(conn: &Connection, columns: &str) -> Result<Vec<BatchRow>, Error> {
+/// Every batch row, as the schema seen by `conn` (in its snapshot) holds
+/// them: a ledger from before `kind` existed has only live batches.
+fn load_batches(conn: &Connection) -> Result<Vec<BatchRow>, Error> {
+    let schema: i64 =
+        conn.query_row("SELECT coalesce(max(version), 0) FROM schema_migrations", [], |r| {
+            r.get(0)
+        })?;
+    let columns = if schema < KIND_MIGRATION { BATCH_COLUMNS_V1 } else { BATCH_COLUMNS };
     let mut stmt = conn.prepare(&format!("SELECT {columns} FROM batches ORDER BY batch_id"))?;
     let rows = stmt.query_map([], batch_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -230,7 +235,7 @@ impl Store for Sqlite {
         let conn = self.reader()?;
         // One read transaction, so the batches and the events are one snapshot.
         conn.execute_batch("BEGIN")?;
-        let to = pick(&load_batches(&conn, self.batch_columns)?);
+        let to = pick(&load_batches(&conn)?);
         let bound =
             |seq: Option<u64>| seq.map_or(i64::MAX, |s| i64::try_from(s).unwrap_or(i64::MAX));
         // The voids first (few, through their index), rather than a join
@@ -270,8 +275,12 @@ impl Store for Sqlite {
         Ok(())
     }
 
+    fn schema(&self) -> (i64, i64) {
+        (self.schema, MIGRATIONS.last().map_or(0, |m| m.0))
+    }
+
     fn batches(&self) -> Result<Vec<BatchRow>, Error> {
-        load_batches(&self.reader()?, self.batch_columns)
+        load_batches(&self.reader()?)
     }
 }
 

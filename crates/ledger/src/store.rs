@@ -22,6 +22,9 @@ pub(crate) trait Store: Send + Sync {
 
     /// Every batch, in order.
     fn batches(&self) -> Result<Vec<BatchRow>, Error>;
+
+    /// The schema's migration when opened, and this build's latest.
+    fn schema(&self) -> (i64, i64);
 }
 
 /// What a read returns: the events up to sequence number `events`, with

@@ -113,7 +113,13 @@ impl Walk<'_> {
                 ),
             ));
         }
-        let hash = entry_hash(&self.hash, row.seq, &row.recorded_at, row.body.as_bytes());
+        // Hashed under its batch's kind (a missing batch is a break below).
+        let kind = self
+            .batches
+            .get(self.batch_idx)
+            .filter(|b| b.first_seq <= row.seq && row.seq <= b.last_seq)
+            .map_or(crate::BatchKind::Live, |b| b.kind);
+        let hash = entry_hash(kind, &self.hash, row.seq, &row.recorded_at, row.body.as_bytes());
         if hash != row.hash {
             return Err(Walk::fail(
                 row,

@@ -225,12 +225,12 @@ pub(crate) fn findings(
     vec![
         Finding {
             check: "late_entry",
-            description: "events entered (entered_at, or recorded_at when the source gives none) more than 1 day after they occurred for request.opened, 3 days for other events",
+            description: "events entered (entered_at, or recorded_at when the source gives none, except for history loaded by ingest --backfill) more than 1 day after they occurred for request.opened, 3 days for other events",
             events: late,
         },
         Finding {
             check: "late_entry_unknown_backfill",
-            description: "events of backfill batches (history loaded after the fact, ingest --backfill) that give no entered_at and were recorded later than late_entry allows: when they were entered at their source is unknown, so they are not counted as late; give entered_at to check them",
+            description: "events of backfill batches (history loaded after the fact, ingest --backfill) that occurred before the ledger's first live event was recorded, give no entered_at and were recorded later than late_entry allows: when they were entered at their source is unknown, so they are not counted as late; give entered_at to check them",
             events: backfilled,
         },
         Finding {

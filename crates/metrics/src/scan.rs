@@ -140,6 +140,10 @@ impl Router {
 /// The facts that cross patients, from one pass over the ledger in order.
 pub struct Scan {
     as_of: Timestamp,
+    /// When the ledger's first live event was recorded: from then on its
+    /// events came as they were entered, and a backfill of events after it
+    /// is no history.
+    first_live: Option<Timestamp>,
     clinic_names: Interner,
     /// By clinic number: the latest registration's zone and network.
     clinics: Vec<Option<(TimeZone, String)>>,
@@ -159,6 +163,7 @@ impl Scan {
     /// A scan for a report as of `as_of`.
     pub fn new(as_of: Timestamp) -> Scan {
         Scan {
+            first_live: None,
             as_of,
             clinic_names: Interner::default(),
             clinics: Vec::new(),
@@ -200,6 +205,9 @@ impl Scan {
     /// how the ledger stored it, `voided` whether a void names it (as of the
     /// report's moment).
     pub fn observe(&mut self, event: &Event, recorded: crate::Recorded, voided: bool) {
+        if !recorded.backfill && self.first_live.is_none() {
+            self.first_live = Some(recorded.at);
+        }
         if voided {
             self.checks.voided.push(event.event_id.as_str());
             return;
@@ -214,8 +222,11 @@ impl Scan {
         };
         if (entered - at).as_secs() > limit {
             // A backfill's recording moment is not an entry time: without
-            // entered_at, when it was entered at its source is unknown.
-            if recorded.backfill && event.entered_at.is_none() {
+            // entered_at, when history was entered at its source is
+            // unknown. History is what happened before the ledger's live
+            // feed began; a backfill of later events is judged as late.
+            let history = self.first_live.is_none_or(|live| at < live);
+            if recorded.backfill && event.entered_at.is_none() && history {
                 self.checks.backfilled.push(event.event_id.as_str());
             } else {
                 self.checks.late.push(event.event_id.as_str());
@@ -323,6 +334,7 @@ impl Scan {
     pub fn finish(self, rule_set: &RuleSet) -> Shared {
         let Scan {
             as_of,
+            first_live: _,
             clinic_names,
             clinics,
             clinicians: _,

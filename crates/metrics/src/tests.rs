@@ -492,3 +492,37 @@ fn a_report_lists_the_longest_failing_waits_of_each_standard() {
     let waits: Vec<f64> = one.iter().map(|f| f.wait_days).collect();
     assert!(waits[..50].windows(2).all(|w| w[0] >= w[1]), "{waits:?}");
 }
+
+#[test]
+fn a_backfill_excuses_only_history_from_late_entry() {
+    // A live feed begins on 1 March; a backfill loaded on 20 March holds
+    // January history and an event of 5 March, after the feed began.
+    let text = r#"{"event_id":"live","type":"request.opened","occurred_at":"2024-03-01T09:00:00Z","request_id":"r1","patient_id":"p1","clinic":"c","urgency":"routine","provider_type":"sud","visit":"initial"}
+{"event_id":"old","type":"request.opened","occurred_at":"2024-01-10T09:00:00Z","request_id":"r2","patient_id":"p2","clinic":"c","urgency":"routine","provider_type":"sud","visit":"initial"}
+{"event_id":"new","type":"request.opened","occurred_at":"2024-03-05T09:00:00Z","request_id":"r3","patient_id":"p3","clinic":"c","urgency":"routine","provider_type":"sud","visit":"initial"}
+{"event_id":"told","type":"request.opened","occurred_at":"2024-01-11T09:00:00Z","entered_at":"2024-01-15T09:00:00Z","request_id":"r4","patient_id":"p4","clinic":"c","urgency":"routine","provider_type":"sud","visit":"initial"}
+"#;
+    let events: Vec<events::Event> =
+        formats::Reader::new(text.as_bytes(), "t").unwrap().map(|r| r.unwrap().value).collect();
+    let entries: Vec<crate::Entry> = events
+        .into_iter()
+        .enumerate()
+        .map(|(idx, event)| crate::Entry {
+            event,
+            recorded_at: if idx == 0 { "2024-03-01T10:00:00Z" } else { "2024-03-20T00:00:00Z" }
+                .parse()
+                .unwrap(),
+            backfill: idx > 0,
+            voided_by: None,
+        })
+        .collect();
+    let rule_set = RuleSet::shipped("ca-dmhc").unwrap();
+    let report = report(&entries, &rule_set, "2024-04-01T00:00:00Z".parse().unwrap(), &[], None);
+    let found = |check: &str| -> Vec<&str> {
+        report.integrity.iter().find(|f| f.check == check).unwrap().events.iter().collect()
+    };
+    // January's history without an entry time is excused; 5 March's is no
+    // history; an entry time given is checked.
+    assert_eq!(found("late_entry_unknown_backfill"), ["old"]);
+    assert_eq!(found("late_entry"), ["new", "told"]);
+}

@@ -617,3 +617,34 @@ fn a_backfill_reports_unknown_entry_times_apart_from_late_entry() {
     assert!(table.contains("\n  late_entry_unknown_backfill     1  h1\n"), "{table}");
     assert!(table.contains("\n  late_entry                      1  h3\n"), "{table}");
 }
+
+/// `--check` never changes a ledger, not even to bring its schema up to
+/// date; reading an older ledger needs no migration either.
+#[test]
+fn check_leaves_an_older_ledger_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    one_request(dir.path());
+    assert!(run(dir.path(), &["ingest", "--db", "l.db", "a.csv"]).starts_with("exit 0"));
+    let path = dir.path().join("l.db");
+    let downgrade =
+        "ALTER TABLE batches DROP COLUMN kind; DELETE FROM schema_migrations WHERE version = 2";
+    rusqlite::Connection::open(&path).unwrap().execute_batch(downgrade).unwrap();
+    let schema = || -> i64 {
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row("SELECT max(version) FROM schema_migrations", [], |r| r.get(0))
+            .unwrap()
+    };
+    let checked = run(dir.path(), &["ingest", "--db", "l.db", "--check", "a.csv"]);
+    assert!(
+        checked.starts_with("exit 1") && checked.contains("--check never changes a ledger"),
+        "{checked}"
+    );
+    assert_eq!(schema(), 1);
+    let verified = run(dir.path(), &["verify", "--db", "l.db"]);
+    assert!(verified.starts_with("exit 0\nledger l.db verifies: 1 events"), "{verified}");
+    assert_eq!(schema(), 1);
+    // A real ingest brings it up to date.
+    assert!(run(dir.path(), &["ingest", "--db", "l.db", "a.csv"]).starts_with("exit 0"));
+    assert_eq!(schema(), 2);
+}

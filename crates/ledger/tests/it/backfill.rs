@@ -108,39 +108,102 @@ fn a_batch_kind_changed_afterwards_breaks_the_chain() {
     }
 }
 
+/// A ledger of the small plan in batches of 100 events, taken back to
+/// schema migration 1 as an older carequeue left it.
+fn old_ledger(db: &TestDb) {
+    let ledger = open(db);
+    let lines: Vec<&str> = SMALL_PLAN.lines().collect();
+    for (idx, part) in lines.chunks(100).enumerate() {
+        let appended =
+            ledger.append(read(&part.join("\n")), &options("plan", at(idx as i64))).unwrap();
+        assert!(matches!(appended, ledger::Appended::Stored(_)));
+    }
+    drop(ledger);
+    execute(
+        db,
+        "ALTER TABLE batches DROP COLUMN kind; DELETE FROM schema_migrations WHERE version = 2",
+    );
+}
+
 #[test]
 fn a_ledger_from_before_batch_kinds_reads_verifies_and_migrates_unchanged() {
     for db in backends() {
-        let ledger = open(&db);
-        let lines: Vec<&str> = SMALL_PLAN.lines().collect();
-        for (idx, part) in lines.chunks(100).enumerate() {
-            let appended =
-                ledger.append(read(&part.join("\n")), &options("plan", at(idx as i64))).unwrap();
-            assert!(matches!(appended, ledger::Appended::Stored(_)));
-        }
-        let head = ledger.head().unwrap();
-        drop(ledger);
-        // Back to schema migration 1, as an older carequeue left it.
-        execute(
-            &db,
-            "ALTER TABLE batches DROP COLUMN kind; DELETE FROM schema_migrations WHERE version = 2",
-        );
+        old_ledger(&db);
         let before = verification(&db);
         assert!(before.starts_with("valid"), "{}: {before}", db.kind());
         let old = Ledger::open(db.location()).unwrap();
-        assert!(old.batches().unwrap().iter().all(|b| b.kind == BatchKind::Live));
-        assert_eq!(old.head().unwrap(), head);
-        drop(old);
+        assert!(old.needs_migration(), "{}", db.kind());
+        let batches = old.batches().unwrap();
+        assert!(batches.iter().all(|b| b.kind == BatchKind::Live));
+        let head = old.head().unwrap();
         // An append migrates it; every stored hash stays as it was.
         let ledger = open(&db);
-        let batches = ledger.batches().unwrap();
+        assert!(!ledger.needs_migration());
         let mut options = options("more", at(100));
         options.kind = BatchKind::Backfill;
         options.allow_empty = true;
         let appended = ledger.append(read(""), &options).unwrap();
         assert!(matches!(appended, ledger::Appended::Stored(_)), "{}", db.kind());
-        assert_eq!(ledger.batches().unwrap()[..batches.len()], batches[..]);
+        assert_eq!(ledger.batches().unwrap()[..batches.len()], batches[..], "{}", db.kind());
+        assert_eq!(ledger.head().unwrap(), head);
+        // The reader opened before the migration reads the new schema in
+        // its next snapshot: the backfill batch as a backfill, chain valid.
+        assert_eq!(old.batches().unwrap().last().unwrap().kind, BatchKind::Backfill);
+        assert!(matches!(old.verify(None).unwrap(), Verification::Valid { .. }), "{}", db.kind());
         let after = verification(&db);
         assert!(after.starts_with("valid"), "{}: {after}", db.kind());
+    }
+}
+
+#[test]
+fn a_kind_changed_with_every_batch_hash_recomputed_still_breaks_the_chain() {
+    for db in backends() {
+        three_batches(&open(&db));
+        // A tamperer marks batch 1 a backfill and recomputes the batch
+        // chain from there: the events' hashes, which include the kind, no
+        // longer follow.
+        execute(&db, "UPDATE batches SET kind = 'backfill' WHERE batch_id = 1");
+        let batches = Ledger::open(db.location()).unwrap().batches().unwrap();
+        let mut prev = ledger::GENESIS.to_owned();
+        for batch in &batches {
+            let hash = ledger::batch_hash(&prev, batch);
+            execute(
+                &db,
+                &format!(
+                    "UPDATE batches SET batch_hash = '{hash}' WHERE batch_id = {}",
+                    batch.batch_id
+                ),
+            );
+            prev = hash;
+        }
+        let found = verification(&db);
+        assert!(found.starts_with("broken: event 1 "), "{}: {found}", db.kind());
+        assert!(found.contains("hash mismatch"), "{}: {found}", db.kind());
+    }
+}
+
+#[test]
+fn both_reads_as_of_a_moment_agree_on_the_backfill() {
+    for db in backends() {
+        let ledger = open(&db);
+        three_batches(&ledger);
+        for as_of in [at(0), at(1), at(2)] {
+            let mut flags = Vec::new();
+            ledger
+                .for_each_event(Some(as_of), |stored| {
+                    flags.push((stored.seq, stored.backfill));
+                    Ok(())
+                })
+                .unwrap();
+            let mut checked = Vec::new();
+            ledger
+                .verify_and_read(Some(as_of), |stored| {
+                    checked.push((stored.seq, stored.backfill));
+                    Ok(())
+                })
+                .unwrap();
+            assert_eq!(flags, checked, "{} as of {as_of}", db.kind());
+            assert_eq!(flags.iter().any(|(_, b)| *b), as_of >= at(1), "{}", db.kind());
+        }
     }
 }

@@ -12,9 +12,12 @@ const SQL_CHECK: &str = "
 SELECT e.seq, e.event_id
 FROM events e
 LEFT JOIN events p ON p.seq = e.seq - 1
+LEFT JOIN batches b ON e.seq BETWEEN b.first_seq AND b.last_seq
 WHERE (p.seq IS NULL AND e.seq <> 1)
    OR e.hash <> encode(sha256(convert_to(
-          'carequeue-ledger-v1' || E'\\n' || coalesce(p.hash, repeat('0', 64)) || E'\\n'
+          CASE b.kind WHEN 'backfill' THEN 'carequeue-ledger-backfill-v1'
+                      ELSE 'carequeue-ledger-v1' END
+          || E'\\n' || coalesce(p.hash, repeat('0', 64)) || E'\\n'
           || e.seq || E'\\n' || e.recorded_at || E'\\n' || e.body, 'UTF8')), 'hex')
 ORDER BY e.seq
 LIMIT 1";
