@@ -11,6 +11,7 @@ use sim::Scenario;
 
 use crate::Outcome;
 use crate::cli::DemoArgs;
+use crate::provenance::Announce;
 
 /// The demo's scenario, shipped with carequeue.
 const SCENARIO: &str = include_str!("../../../scenarios/medium-plan.toml");
@@ -138,7 +139,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<Outcome> {
     // The plan file says which rule set governs each network; it is written
     // beside the ledger for the commands the demo suggests.
     std::fs::write(PLAN, PLAN_TEXT).with_context(|| format!("cannot write {PLAN}"))?;
-    let (plan, governed) = crate::plan_file::from_text(PLAN_TEXT, std::path::Path::new(PLAN))?;
+    let (plan, governed) = app::plan::from_text(PLAN_TEXT, std::path::Path::new(PLAN))?;
     let period = metrics::Period::default();
     // The same computation as `carequeue report --plan`, the chain checked too.
     let parts = crate::plan_file::judge(

@@ -7,6 +7,7 @@ use ledger::{Ledger, StoredEvent};
 
 use crate::Outcome;
 use crate::cli::{EventsArgs, EventsFormat};
+use crate::provenance::Announce;
 use crate::provenance::Provenance;
 
 pub(crate) fn run(args: &EventsArgs) -> Result<Outcome> {

@@ -10,7 +10,6 @@ mod demo;
 mod events_cmd;
 mod html;
 mod ingest;
-mod parts;
 mod plan_cmd;
 mod plan_file;
 mod provenance;

@@ -11,6 +11,7 @@ use crate::Outcome;
 use crate::cli::{
     PlanArgs, PlanCommand, PlanFormat, PlanQueueArgs, QueueFormat, StaffArgs, WaitingListArgs,
 };
+use crate::provenance::Announce;
 
 pub(crate) fn run(args: &PlanArgs) -> Result<Outcome> {
     match &args.command {

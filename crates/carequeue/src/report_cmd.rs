@@ -10,6 +10,7 @@ use metrics::{Report, Row};
 use crate::Outcome;
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::plan_file::Judged;
+use crate::provenance::Announce;
 use crate::provenance::Provenance;
 
 pub(crate) fn run(args: &ReportArgs) -> Result<Outcome> {
@@ -51,7 +52,7 @@ pub(crate) fn run(args: &ReportArgs) -> Result<Outcome> {
         (None, ReportFormat::Json) => write_json(&mut out, &last.report, &provenance, &period)?,
         (Some(name), ReportFormat::Json) => {
             write!(out, "{{\"plan\":{},\"parts\":[", serde_json::to_string(name)?)?;
-            for (idx, Judged { governed, report, provenance }) in parts.iter().enumerate() {
+            for (idx, Judged { governed, report, provenance, .. }) in parts.iter().enumerate() {
                 let networks = match &governed.networks {
                     metrics::Networks::All => serde_json::json!({"all": true}),
                     metrics::Networks::Only(only) => serde_json::json!({ "only": only }),

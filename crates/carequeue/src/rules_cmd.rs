@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use anyhow::{Context, Result, format_err};
+use anyhow::{Context, Result};
 use rules::RuleSet;
 
 use crate::Outcome;
@@ -10,20 +10,7 @@ use crate::cli::{RulesArgs, RulesCommand};
 
 /// A shipped rule set by id, or a rule file by path.
 pub(crate) fn load(id_or_path: &str) -> Result<RuleSet> {
-    if let Some(rule_set) = RuleSet::shipped(id_or_path) {
-        return Ok(rule_set);
-    }
-    let path = std::path::Path::new(id_or_path);
-    if !path.exists() {
-        let ids: Vec<&str> = rules::SHIPPED.iter().map(|(id, _)| *id).collect();
-        return Err(format_err!(
-            "{id_or_path:?} is neither a shipped rule set ({}) nor a file",
-            ids.join(", ")
-        ));
-    }
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {id_or_path}"))?;
-    Ok(RuleSet::parse(&text, id_or_path)?)
+    Ok(app::rule_sets::load(id_or_path)?)
 }
 
 pub(crate) fn run(args: &RulesArgs) -> Result<Outcome> {

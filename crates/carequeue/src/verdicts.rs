@@ -19,6 +19,7 @@ use rules::{RuleSet, Verdict, assemble_with, evaluate};
 
 use crate::Outcome;
 use crate::cli::{VerdictsArgs, VerdictsFormat};
+use crate::provenance::Announce;
 
 /// One part's requests judged: a file of records, in the order of their
 /// openings, each the opening's sequence number, the request's rows and its
@@ -198,7 +199,7 @@ pub(crate) fn run(args: &VerdictsArgs) -> Result<Outcome> {
     let ledger = Ledger::open(&args.db.db)?;
     let format = args.format;
     let period = args.judge.period()?;
-    let mut split = crate::parts::split(&ledger, &rule_set, as_of)?;
+    let mut split = app::read::split(&ledger, &rule_set, as_of)?;
     let parts = split
         .fold(
             |events, seqs, shared| {

@@ -7,6 +7,7 @@ use ledger::Ledger;
 
 use crate::Outcome;
 use crate::cli::WorklistArgs;
+use crate::provenance::Announce;
 
 /// Time left in words: `3d 4h`, or `overdue 2d 1h`.
 fn time_left(seconds: i64) -> String {
@@ -41,7 +42,7 @@ pub(crate) fn run(args: &WorklistArgs) -> Result<Outcome> {
     let mut last = None;
     for governed in &governed {
         let rule_set = &governed.rule_set;
-        let mut split = crate::parts::split(&ledger, rule_set, as_of)?;
+        let mut split = app::read::split(&ledger, rule_set, as_of)?;
         let mut part = split
             .fold(
                 |events, seqs, shared| {

@@ -9,7 +9,6 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
-use anyhow::{Context, Result, anyhow};
 use events::Event;
 use jiff::Timestamp;
 use ledger::{Checked, Ledger, StoredEvent};
@@ -17,6 +16,7 @@ use metrics::{GroupBy, Partial, Report, Route, Router, Scan, Shared};
 use rules::RuleSet;
 
 use crate::provenance::Provenance;
+use crate::{Error, Result};
 
 /// Events a part holds, by default: a part is held parsed in memory while
 /// it is computed, one part per core at a time.
@@ -54,12 +54,13 @@ impl Sink {
                 *count += 1;
                 buffer.clear();
                 stored.event.encode(buffer);
-                let len = u32::try_from(buffer.len()).context("an event over 4 GB")?;
+                let len = u32::try_from(buffer.len())
+                    .map_err(|_| Error::Work("an event over 4 GB".to_owned()))?;
                 writer
                     .write_all(&stored.seq.to_le_bytes())
                     .and_then(|()| writer.write_all(&len.to_le_bytes()))
                     .and_then(|()| writer.write_all(buffer))
-                    .with_context(|| format!("cannot write {}", path.display()))?;
+                    .map_err(|err| Error::io("write", path, err))?;
             }
         }
         Ok(())
@@ -72,7 +73,7 @@ impl Sink {
             Sink::File { writer, path, count, .. } => {
                 let file = writer
                     .into_inner()
-                    .map_err(|err| anyhow!("cannot write {}: {}", path.display(), err.error()))?;
+                    .map_err(|err| Error::io("write", &path, err.into_error()))?;
                 drop(file);
                 read_spilled(&path, count)?
             }
@@ -85,7 +86,7 @@ impl Sink {
 
 /// The `count` events spilled to `path`.
 fn read_spilled(path: &std::path::Path, count: usize) -> Result<Vec<(u64, Event)>> {
-    let file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file = File::open(path).map_err(|err| Error::io("read", path, err))?;
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut events = Vec::with_capacity(count);
     let mut head = [0u8; 12];
@@ -94,29 +95,29 @@ fn read_spilled(path: &std::path::Path, count: usize) -> Result<Vec<(u64, Event)
         match reader.read_exact(&mut head) {
             Ok(()) => {}
             Err(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => break,
-            Err(err) => return Err(err).with_context(|| format!("cannot read {}", path.display())),
+            Err(err) => return Err(Error::io("read", path, err)),
         }
         let seq = u64::from_le_bytes(head[..8].try_into().expect("8 bytes"));
         let len = u32::from_le_bytes(head[8..].try_into().expect("4 bytes")) as usize;
         // An event is at most a 1 MiB line of JSON, and its encoding shorter.
         if len > formats::MAX_LINE_BYTES {
-            return Err(anyhow!(
+            return Err(Error::Work(format!(
                 "{}: event {seq} is {len} bytes long (the file was changed)",
                 path.display()
-            ));
+            )));
         }
         body.resize(len, 0);
-        reader.read_exact(&mut body).with_context(|| format!("cannot read {}", path.display()))?;
+        reader.read_exact(&mut body).map_err(|err| Error::io("read", path, err))?;
         let event = Event::decode(&body)
-            .map_err(|err| anyhow!("{}: event {seq}: {err}", path.display()))?;
+            .map_err(|err| Error::Work(format!("{}: event {seq}: {err}", path.display())))?;
         events.push((seq, event));
     }
     if events.len() != count {
-        return Err(anyhow!(
+        return Err(Error::Work(format!(
             "{}: {} events read back of the {count} written (the temporary file was changed)",
             path.display(),
             events.len()
-        ));
+        )));
     }
     Ok(events)
 }
@@ -125,7 +126,7 @@ fn read_spilled(path: &std::path::Path, count: usize) -> Result<Vec<(u64, Event)
 fn part_events() -> Result<u64> {
     match std::env::var(PART_EVENTS_VAR) {
         Ok(text) => text.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
-            anyhow!("{PART_EVENTS_VAR}: expected a positive number, found {text:?}")
+            Error::Work(format!("{PART_EVENTS_VAR}: expected a positive number, found {text:?}"))
         }),
         Err(_) => Ok(PART_EVENTS),
     }
@@ -133,10 +134,11 @@ fn part_events() -> Result<u64> {
 
 /// The ledger read once: the chain checked, the scan's shared facts, and
 /// the live request events split into parts by patient.
-pub(crate) struct Split {
-    pub(crate) shared: Shared,
+pub struct Split {
+    /// The scan's facts shared by every part.
+    pub shared: Shared,
     /// The chain's check and the batches counted and left out.
-    pub(crate) provenance: Provenance,
+    pub provenance: Provenance,
     sinks: Vec<Sink>,
     spill: bool,
     stored: u64,
@@ -147,7 +149,7 @@ pub(crate) struct Split {
 /// Reads the events recorded by `as_of` once, checking the whole chain,
 /// and splits them into parts (in memory, or spilled to disk when the
 /// ledger holds more than a part's worth).
-pub(crate) fn split(ledger: &Ledger, rule_set: &RuleSet, as_of: Timestamp) -> Result<Split> {
+pub fn split(ledger: &Ledger, rule_set: &RuleSet, as_of: Timestamp) -> Result<Split> {
     let stored = ledger.head()?.seq;
     let per_part = part_events()?;
     let spill = stored > per_part;
@@ -157,9 +159,12 @@ pub(crate) fn split(ledger: &Ledger, rule_set: &RuleSet, as_of: Timestamp) -> Re
         cores()
     };
     let dir = if spill {
-        Some(tempfile::Builder::new().prefix("carequeue-report").tempdir().context(
-            "cannot create a temporary directory for the report's parts (TMPDIR chooses where)",
-        )?)
+        Some(tempfile::Builder::new().prefix("carequeue-report").tempdir().map_err(|err| {
+            Error::Work(format!(
+                "cannot create a temporary directory for the report's parts (TMPDIR chooses \
+                 where): {err}"
+            ))
+        })?)
     } else {
         None
     };
@@ -168,8 +173,7 @@ pub(crate) fn split(ledger: &Ledger, rule_set: &RuleSet, as_of: Timestamp) -> Re
             None => Ok(Sink::Memory(Vec::new())),
             Some(dir) => {
                 let path = dir.path().join(format!("part-{part}"));
-                let file = File::create(&path)
-                    .with_context(|| format!("cannot create {}", path.display()))?;
+                let file = File::create(&path).map_err(|err| Error::io("create", &path, err))?;
                 let writer = BufWriter::with_capacity(1 << 16, file);
                 Ok(Sink::File { writer, path, buffer: Vec::new(), count: 0 })
             }
@@ -183,9 +187,9 @@ pub(crate) fn split(ledger: &Ledger, rule_set: &RuleSet, as_of: Timestamp) -> Re
     let (empty_sender, empty_receiver) = mpsc::channel::<Vec<StoredEvent>>();
     let (checked, scan) = std::thread::scope(|scope| -> Result<(Checked, Scan)> {
         let sinks = &mut sinks;
-        let scanner = std::thread::Builder::new().name("report-scan".into()).spawn_scoped(
-            scope,
-            move || -> Result<Scan> {
+        let scanner = std::thread::Builder::new()
+            .name("report-scan".into())
+            .spawn_scoped(scope, move || -> Result<Scan> {
                 let mut scan = Scan::new(as_of);
                 let mut router = Router::new(parts);
                 let mut unknown = Vec::new();
@@ -212,8 +216,8 @@ pub(crate) fn split(ledger: &Ledger, rule_set: &RuleSet, as_of: Timestamp) -> Re
                     }
                 }
                 Ok(scan)
-            },
-        )?;
+            })
+            .map_err(|err| Error::Work(format!("cannot start a thread: {err}")))?;
         let mut chunk = Vec::with_capacity(CHUNK);
         let read = ledger.verify_and_read(Some(as_of), |stored| {
             chunk.push(stored);
@@ -232,7 +236,7 @@ pub(crate) fn split(ledger: &Ledger, rule_set: &RuleSet, as_of: Timestamp) -> Re
             Err(panic) => std::panic::resume_unwind(panic),
         };
         let checked = read?;
-        last.map_err(|_| anyhow!("the scan stopped"))?;
+        last.map_err(|_| Error::Work("the scan stopped".to_owned()))?;
         Ok((checked, scan))
     })?;
     let shared = scan.finish(rule_set);
@@ -244,12 +248,22 @@ fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+impl std::fmt::Debug for Split {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Split")
+            .field("parts", &self.sinks.len())
+            .field("spill", &self.spill)
+            .field("stored", &self.stored)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Split {
     /// Computes each part's events (with their sequence numbers) with
     /// `compute`, a part per core at a time, and adds the results up with
     /// `merge` (in no particular order; `merge` must not care). `None` when
     /// there is no part.
-    pub(crate) fn fold<T: Send>(
+    pub fn fold<T: Send>(
         &mut self,
         compute: impl Fn(&[&Event], &[u64], &Shared) -> T + Sync,
         merge: impl Fn(&mut T, T) + Sync,
@@ -274,9 +288,11 @@ impl Split {
                                 let Some(slot) = sinks.get(idx) else { return Ok(mine) };
                                 let sink = slot
                                     .lock()
-                                    .map_err(|_| anyhow!("a part's lock was poisoned"))?
+                                    .map_err(|_| Error::Work("a part's lock was poisoned".into()))?
                                     .take()
-                                    .ok_or_else(|| anyhow!("part {idx} taken twice"))?;
+                                    .ok_or_else(|| {
+                                        Error::Work(format!("part {idx} taken twice"))
+                                    })?;
                                 let (seqs, events) = sink.load()?;
                                 let refs: Vec<&Event> = events.iter().collect();
                                 let result = compute(&refs, &seqs, shared);
@@ -288,7 +304,8 @@ impl Split {
                         },
                     )
                 })
-                .collect::<std::io::Result<Vec<_>>>()?;
+                .collect::<std::io::Result<Vec<_>>>()
+                .map_err(|err| Error::Work(format!("cannot start a thread: {err}")))?;
             handles
                 .into_iter()
                 .map(|h| match h.join() {
@@ -308,18 +325,64 @@ impl Split {
     }
 }
 
-/// The report of the events recorded by `as_of`, and the chain's check of
-/// the whole ledger with the batches counted, from one read. With `timings`, says on standard error
-/// how long each phase took.
-pub(crate) fn report(
+/// How long a report's phases took, and how it was computed.
+#[derive(Debug, Clone)]
+pub struct Timing {
+    /// Events read (and the chain checked).
+    pub events: u64,
+    /// Parts the events were split into.
+    pub parts: usize,
+    /// Whether the parts were spilled to disk.
+    pub spilled: bool,
+    /// Threads that computed the parts.
+    pub threads: usize,
+    /// Reading the ledger and checking the chain.
+    pub read: std::time::Duration,
+    /// Computing the parts.
+    pub compute: std::time::Duration,
+    /// Adding them up into the report.
+    pub totals: std::time::Duration,
+}
+
+impl std::fmt::Display for Timing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} events read and the chain checked, {} parts {} ({:.2} s); parts computed on {} \
+             threads ({:.2} s); totals ({:.2} s)",
+            self.events,
+            self.parts,
+            if self.spilled { "spilled to disk" } else { "in memory" },
+            self.read.as_secs_f64(),
+            self.threads,
+            self.compute.as_secs_f64(),
+            self.totals.as_secs_f64(),
+        )
+    }
+}
+
+/// A report and what its read saw of the ledger.
+#[derive(Debug)]
+pub struct ReportRead {
+    /// The report.
+    pub report: Report,
+    /// The chain's check and the batches counted and left out.
+    pub provenance: Provenance,
+    /// How long each phase took.
+    pub timing: Timing,
+}
+
+/// The report of the events recorded by `as_of` over `networks`, and the
+/// chain's check of the whole ledger with the batches counted, from one
+/// read.
+pub fn report(
     ledger: &Ledger,
     rule_set: &RuleSet,
     as_of: Timestamp,
     by: &[GroupBy],
     period: &metrics::Period,
     networks: &metrics::Networks,
-    timings: bool,
-) -> Result<(Report, Provenance)> {
+) -> Result<ReportRead> {
     let started = std::time::Instant::now();
     let mut split = split(ledger, rule_set, as_of)?;
     let read_at = started.elapsed();
@@ -338,17 +401,14 @@ pub(crate) fn report(
     let Split { shared, provenance, spill, stored, .. } = split;
     let report =
         metrics::finish(shared, partial, rule_set, as_of, by, provenance.broken(), networks);
-    if timings {
-        let seconds = |d: std::time::Duration| d.as_secs_f64();
-        eprintln!(
-            "report: {stored} events read and the chain checked, {parts} parts {} ({:.2} s); \
-             parts computed on {} threads ({:.2} s); totals ({:.2} s)",
-            if spill { "spilled to disk" } else { "in memory" },
-            seconds(read_at),
-            cores(),
-            seconds(parts_at - read_at),
-            seconds(started.elapsed() - parts_at),
-        );
-    }
-    Ok((report, provenance))
+    let timing = Timing {
+        events: stored,
+        parts,
+        spilled: spill,
+        threads: cores(),
+        read: read_at,
+        compute: parts_at - read_at,
+        totals: started.elapsed() - parts_at,
+    };
+    Ok(ReportRead { report, provenance, timing })
 }

@@ -1,0 +1,24 @@
+//! carequeue's application layer: what the command line and the service do
+//! beyond their own input and output, written once for both.
+//!
+//! - [`read`]: a ledger of any size read once, its chain checked, into a
+//!   report, verdicts or a worklist (parts in memory or spilled to disk,
+//!   computed on every core);
+//! - [`plan`]: which rule set judges which networks (one for all, or a plan
+//!   file's), and a report under each;
+//! - [`provenance`]: what a read saw of the ledger (the chain's check, the
+//!   batches counted and left out), as every output must say it;
+//! - [`rule_sets`]: a shipped rule set by id, or a rule file by path.
+//!
+//! No terminal I/O and no HTTP here: the caller prints, serves and exits.
+
+mod error;
+pub mod plan;
+pub mod provenance;
+pub mod read;
+pub mod rule_sets;
+
+pub use crate::error::Error;
+
+/// This crate's results.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
