@@ -8,11 +8,14 @@
 //!   file's), and a report under each;
 //! - [`provenance`]: what a read saw of the ledger (the chain's check, the
 //!   batches counted and left out), as every output must say it;
+//! - [`output`]: reports as typed values, one definition of their columns
+//!   for CSV, table and JSON;
 //! - [`rule_sets`]: a shipped rule set by id, or a rule file by path.
 //!
 //! No terminal I/O and no HTTP here: the caller prints, serves and exits.
 
 mod error;
+pub mod output;
 pub mod plan;
 pub mod provenance;
 pub mod read;

@@ -46,7 +46,7 @@ fn a_report_spilled_in_parts_equals_the_report_in_memory() {
         &[&as_of[..], &["--format", "csv", "--by", "urgency,network"]].concat(),
     ] {
         let in_memory = report(dir.path(), None, args);
-        assert!(in_memory.lines().count() > 3, "{in_memory}");
+        assert!(in_memory.len() > 300, "{in_memory}");
         for part_events in ["1", "997", "20000"] {
             let spilled = report(dir.path(), Some(part_events), args);
             assert!(
