@@ -84,6 +84,35 @@ impl Postgres {
     }
 
     /// Runs `f` on a reader connection from the pool (made on demand).
+    /// An append's transaction: the write lock taken, durable at commit.
+    fn begin_append(&self) -> Result<PgTx<'_>, Error> {
+        let mut client = self
+            .writer
+            .as_ref()
+            .ok_or(Error::ReadOnly)?
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if client.is_closed() {
+            *client = connect(&self.url)?;
+        }
+        // A transaction left open by a panic in another thread is rolled back.
+        // Read committed, whatever the server's default: the head must be
+        // read after the lock is taken, not from a snapshot taken before.
+        // Durable at commit whatever the server's or the role's
+        // synchronous_commit: an append is acknowledged only once it would
+        // survive a crash of the server.
+        client.batch_execute(
+            "ROLLBACK; BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit = on",
+        )?;
+        let mut tx = PgTx { client, open: true };
+        tx.client.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
+        // The temporary table lives as long as the connection, which may be
+        // new.
+        tx.client.batch_execute(DEFERRED_TABLE)?;
+        tx.client.batch_execute("TRUNCATE deferred_refs")?;
+        Ok(tx)
+    }
+
     fn with_reader<T>(&self, f: impl FnOnce(&mut Client) -> Result<T, Error>) -> Result<T, Error> {
         let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let mut client = match pooled {
@@ -184,26 +213,7 @@ fn batch_row(r: &postgres::Row) -> Result<BatchRow, Error> {
 
 impl Store for Postgres {
     fn begin(&self) -> Result<Box<dyn Tx + '_>, Error> {
-        let mut client = self
-            .writer
-            .as_ref()
-            .ok_or(Error::ReadOnly)?
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if client.is_closed() {
-            *client = connect(&self.url)?;
-        }
-        // A transaction left open by a panic in another thread is rolled back.
-        // Read committed, whatever the server's default: the head must be
-        // read after the lock is taken, not from a snapshot taken before.
-        client.batch_execute("ROLLBACK; BEGIN ISOLATION LEVEL READ COMMITTED")?;
-        let mut tx = PgTx { client, open: true };
-        tx.client.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
-        // The temporary table lives as long as the connection, which may be
-        // new.
-        tx.client.batch_execute(DEFERRED_TABLE)?;
-        tx.client.batch_execute("TRUNCATE deferred_refs")?;
-        Ok(Box::new(tx))
+        Ok(Box::new(self.begin_append()?))
     }
 
     fn read(
@@ -535,5 +545,34 @@ impl Tx for PgTx<'_> {
         self.client.batch_execute("COMMIT")?;
         self.open = false;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::Postgres;
+    use crate::Mode;
+
+    /// A server (or database, or role) that commits asynchronously does
+    /// not make an append's acknowledgement premature.
+    #[test]
+    fn an_append_commits_synchronously_whatever_the_server_says() {
+        let Some(db) = testkit::TestDb::postgres() else { return };
+        let mut admin = postgres::Client::connect(db.location(), postgres::NoTls).unwrap();
+        let name: String = admin.query_one("SELECT current_database()", &[]).unwrap().get(0);
+        admin
+            .batch_execute(&format!("ALTER DATABASE {name} SET synchronous_commit = off"))
+            .unwrap();
+        let store = Postgres::open(db.location(), Mode::Append).unwrap();
+        let mut tx = store.begin_append().unwrap();
+        let setting: String = tx.client.query_one("SHOW synchronous_commit", &[]).unwrap().get(0);
+        assert_eq!(setting, "on");
+        // A fresh session of the database takes its default: off.
+        let mut fresh = postgres::Client::connect(db.location(), postgres::NoTls).unwrap();
+        let default: String = fresh.query_one("SHOW synchronous_commit", &[]).unwrap().get(0);
+        assert_eq!(default, "off");
+        drop(tx);
     }
 }
