@@ -6,6 +6,8 @@
 //!   computed on every core);
 //! - [`plan`]: which rule set judges which networks (one for all, or a plan
 //!   file's), and a report under each;
+//! - [`verdicts`]: every request judged, in ledger order, for a ledger of
+//!   any size;
 //! - [`provenance`]: what a read saw of the ledger (the chain's check, the
 //!   batches counted and left out), as every output must say it;
 //! - [`output`]: reports as typed values, one definition of their columns
@@ -20,6 +22,7 @@ pub mod plan;
 pub mod provenance;
 pub mod read;
 pub mod rule_sets;
+pub mod verdicts;
 
 pub use crate::error::Error;
 
