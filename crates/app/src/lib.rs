@@ -8,6 +8,7 @@
 //!   file's), and a report under each;
 //! - [`verdicts`]: every request judged, in ledger order, for a ledger of
 //!   any size;
+//! - [`worklist`]: who must be offered care, most urgent first;
 //! - [`provenance`]: what a read saw of the ledger (the chain's check, the
 //!   batches counted and left out), as every output must say it;
 //! - [`output`]: reports as typed values, one definition of their columns
@@ -23,6 +24,7 @@ pub mod provenance;
 pub mod read;
 pub mod rule_sets;
 pub mod verdicts;
+pub mod worklist;
 
 pub use crate::error::Error;
 

@@ -38,35 +38,13 @@ pub(crate) fn run(args: &WorklistArgs) -> Result<Outcome> {
     let ledger = Ledger::open(&args.db.db)?;
     // The same single read as the report's (one per rule set of a plan): any
     // size of ledger, the chain checked on the way.
-    let mut items = Vec::new();
-    let mut last = None;
-    for governed in &governed {
-        let rule_set = &governed.rule_set;
-        let mut split = app::read::split(&ledger, rule_set, as_of)?;
-        let mut part = split
-            .fold(
-                |events, seqs, shared| {
-                    let (events, _) = governed.networks.select(events, seqs, shared);
-                    metrics::worklist_part(&events, shared, rule_set, as_of, &period)
-                },
-                |items, more| items.extend(more),
-            )?
-            .unwrap_or_default();
-        metrics::sort_worklist(&mut part, rule_set);
-        items.extend(part);
-        last = Some(split);
-    }
-    items.retain(|item| {
-        (args.clinic.is_empty() || args.clinic.contains(&item.clinic))
-            && (args.provider_type.is_empty() || args.provider_type.contains(&item.provider_type))
-    });
-    // Rule sets' lists merged: the least time left first (each already in
-    // its rule set's order of standards for ties).
-    items.sort_by(|a, b| {
-        a.seconds_left.cmp(&b.seconds_left).then_with(|| a.request_id.cmp(&b.request_id))
-    });
-    let Some(split) = last else { anyhow::bail!("no rule set to judge by") };
-    let provenance = &split.provenance;
+    let filter = app::worklist::Filter {
+        clinics: args.clinic.clone(),
+        provider_types: args.provider_type.clone(),
+    };
+    let app::worklist::Worklist { items, provenance } =
+        app::worklist::compute(&ledger, &governed, as_of, &period, &filter)?;
+    let provenance = &provenance;
     if !provenance.announce(Some(args.chain.allow_broken_chain), false)? {
         return Ok(Outcome::Failure);
     }
@@ -76,38 +54,10 @@ pub(crate) fn run(args: &WorklistArgs) -> Result<Outcome> {
         let mut table = formats::TableWriter::new(
             &mut out,
             note.as_deref(),
-            [
-                "request_id",
-                "patient_id",
-                "provider_type",
-                "clinic",
-                "standard",
-                "verdict",
-                "clock_start",
-                "deadline",
-                "deadline_date",
-                "time_zone",
-                "seconds_left",
-                "arrange_out_of_network",
-                "problem",
-            ],
+            app::worklist::WorkRow::CSV_HEADER,
         )?;
         for item in &items {
-            table.row([
-                item.request_id.clone(),
-                item.patient_id.clone(),
-                item.provider_type.to_string(),
-                item.clinic.clone(),
-                item.standard.clone(),
-                item.outcome.map_or_else(|| "unjudged".to_owned(), |o| o.to_string()),
-                item.clock_start.to_string(),
-                item.deadline.map(|d| d.to_string()).unwrap_or_default(),
-                item.deadline_day.map(|d| d.to_string()).unwrap_or_default(),
-                item.time_zone.clone(),
-                item.seconds_left.map(|s| s.to_string()).unwrap_or_default(),
-                item.arrange_out_of_network.to_string(),
-                item.problem.clone().unwrap_or_default(),
-            ])?;
+            table.row(app::worklist::WorkRow::of(item).cells())?;
         }
         table.finish()?;
     } else {
