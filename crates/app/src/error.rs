@@ -56,6 +56,15 @@ pub enum Error {
         /// The last batch another read counted.
         other: Option<u64>,
     },
+    /// The staffing search failed.
+    #[error(transparent)]
+    Planner(#[from] planner::Error),
+    /// A scenario is not valid.
+    #[error(transparent)]
+    Scenario(#[from] sim::ScenarioError),
+    /// A value given is not valid (the message names it).
+    #[error("{0}")]
+    Invalid(String),
     /// A report's temporary files were changed or could not be handled, or
     /// a setting from the environment is not valid.
     #[error("{0}")]

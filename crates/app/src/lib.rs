@@ -13,6 +13,7 @@
 //!   batches counted and left out), as every output must say it;
 //! - [`output`]: reports as typed values, one definition of their columns
 //!   for CSV, table and JSON;
+//! - [`staffing`]: the staffing plan, fitted to a ledger when asked;
 //! - [`rule_sets`]: a shipped rule set by id, or a rule file by path.
 //!
 //! No terminal I/O and no HTTP here: the caller prints, serves and exits.
@@ -23,6 +24,7 @@ pub mod plan;
 pub mod provenance;
 pub mod read;
 pub mod rule_sets;
+pub mod staffing;
 pub mod verdicts;
 pub mod worklist;
 

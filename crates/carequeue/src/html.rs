@@ -46,7 +46,7 @@ fn nice_ceiling(highest: f64) -> f64 {
 /// A tick label: whole numbers unless the axis is short.
 fn tick(value: f64, max: f64) -> String {
     if max < 10.0 {
-        crate::plan_cmd::human(value)
+        app::staffing::human(value)
     } else if value.fract().abs() < 1e-9 {
         format!("{value:.0}")
     } else {
@@ -269,8 +269,8 @@ table.wide{{width:100%;table-layout:auto}}span.n{{color:#666;font-size:.75rem}}h
 
 /// The staffing plan as one self-contained HTML file: the answer, the
 /// compliance-against-staffing curves, and the projection.
-pub(crate) fn render_plan(plan: &crate::plan_cmd::Plan) -> String {
-    use crate::plan_cmd::{TYPE_NAMES, curve_points};
+pub(crate) fn render_plan(plan: &app::staffing::Plan) -> String {
+    use app::staffing::{TYPE_NAMES, curve_points};
     let answer = &plan.answer;
     let mut html = head(&format!("carequeue staffing plan: {}", plan.scenario.name));
     let _ = write!(
@@ -302,7 +302,7 @@ pub(crate) fn render_plan(plan: &crate::plan_cmd::Plan) -> String {
         let _ = write!(
             html,
             "<tr><td>{name}</td><td class=\"{class}\">{}</td><td>{}</td><td>{}</td><td>{:.0}%</td></tr>",
-            crate::plan_cmd::human(plan.current[p]),
+            app::staffing::human(plan.current[p]),
             answer.start[p],
             answer.staff[p],
             answer.intake_shares[p] * 100.0
@@ -347,10 +347,10 @@ pub(crate) fn render_plan(plan: &crate::plan_cmd::Plan) -> String {
                 html,
                 "<p class=\"note\">Membership growth {:+.1}% a year; attrition {} a year; hiring capacity {} a year; {} months to hire; trainees {} a year (therapists / psychiatrists / SUD counsellors). Needed: the answer scaled by the closed forms to each year's membership. Expected: the simulated curve at the staff's share of what is needed (the worst standard).</p>",
                 w.growth * 100.0,
-                w.attrition.map(crate::plan_cmd::human).join(" / "),
-                w.hires_per_year.map(crate::plan_cmd::human).join(" / "),
-                crate::plan_cmd::human(w.months_to_hire),
-                w.trainees_per_year.map(crate::plan_cmd::human).join(" / ")
+                w.attrition.map(app::staffing::human).join(" / "),
+                w.hires_per_year.map(app::staffing::human).join(" / "),
+                app::staffing::human(w.months_to_hire),
+                w.trainees_per_year.map(app::staffing::human).join(" / ")
             );
         }
         let labels: Vec<String> =
