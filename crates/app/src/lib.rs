@@ -14,11 +14,13 @@
 //! - [`output`]: reports as typed values, one definition of their columns
 //!   for CSV, table and JSON;
 //! - [`staffing`]: the staffing plan, fitted to a ledger when asked;
+//! - [`html`]: the self-contained HTML report and staffing plan;
 //! - [`rule_sets`]: a shipped rule set by id, or a rule file by path.
 //!
 //! No terminal I/O and no HTTP here: the caller prints, serves and exits.
 
 mod error;
+pub mod html;
 pub mod output;
 pub mod plan;
 pub mod provenance;

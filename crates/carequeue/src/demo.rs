@@ -156,7 +156,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<Outcome> {
     };
     // The HTML marks a break; nothing else is written from a broken chain.
     let write_all = provenance.announce(None, false)?;
-    let page = crate::report_cmd::html_page(Some(&plan), &governed, &parts, &period);
+    let page = app::html::page(Some(&plan), &governed, &parts, &period);
     std::fs::write(REPORT, page).with_context(|| format!("cannot write {REPORT}"))?;
     if let Some(bar) = bar {
         bar.finish_and_clear();

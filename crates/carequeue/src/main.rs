@@ -8,7 +8,6 @@
 mod cli;
 mod demo;
 mod events_cmd;
-mod html;
 mod ingest;
 mod plan_cmd;
 mod plan_file;

@@ -254,7 +254,7 @@ fn staff_cmd(args: &StaffArgs) -> Result<Outcome> {
         PlanFormat::Table => write_plan_table(&mut io::stdout().lock(), &plan)?,
         PlanFormat::Html => {
             let path = args.out.as_ref().map_or_else(Default::default, |p| p.clone());
-            std::fs::write(&path, crate::html::render_plan(&plan))
+            std::fs::write(&path, app::html::render_plan(&plan))
                 .map_err(|e| anyhow::format_err!("cannot write {}: {e}", path.display()))?;
             writeln!(io::stdout().lock(), "wrote {}", path.display())?;
         }

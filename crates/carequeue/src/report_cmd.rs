@@ -66,36 +66,11 @@ pub(crate) fn run(args: &ReportArgs) -> Result<Outcome> {
             writeln!(out)?;
         }
         (_, ReportFormat::Html) => {
-            out.write_all(html_page(plan.as_deref(), &governed, &parts, &period).as_bytes())?
+            out.write_all(app::html::page(plan.as_deref(), &governed, &parts, &period).as_bytes())?
         }
     }
     out.flush().context("write report")?;
     Ok(provenance.outcome())
-}
-
-/// The HTML report: one rule set's, or a plan's with a section per rule set.
-pub(crate) fn html_page(
-    plan: Option<&str>,
-    governed: &[crate::plan_file::Governed],
-    parts: &[Judged<'_>],
-    period: &metrics::Period,
-) -> String {
-    let pages: Vec<String> = parts
-        .iter()
-        .map(|part| {
-            crate::html::render(
-                &part.report,
-                &part.governed.rule_set,
-                &part.provenance,
-                period,
-                plan.is_some(),
-            )
-        })
-        .collect();
-    match plan {
-        None => pages.into_iter().next().unwrap_or_default(),
-        Some(name) => crate::html::combine(name, governed, pages),
-    }
 }
 
 /// The terminal table: one rule set's, or a plan's with a section per rule

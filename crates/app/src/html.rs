@@ -46,7 +46,7 @@ fn nice_ceiling(highest: f64) -> f64 {
 /// A tick label: whole numbers unless the axis is short.
 fn tick(value: f64, max: f64) -> String {
     if max < 10.0 {
-        app::staffing::human(value)
+        crate::staffing::human(value)
     } else if value.fract().abs() < 1e-9 {
         format!("{value:.0}")
     } else {
@@ -269,8 +269,8 @@ table.wide{{width:100%;table-layout:auto}}span.n{{color:#666;font-size:.75rem}}h
 
 /// The staffing plan as one self-contained HTML file: the answer, the
 /// compliance-against-staffing curves, and the projection.
-pub(crate) fn render_plan(plan: &app::staffing::Plan) -> String {
-    use app::staffing::{TYPE_NAMES, curve_points};
+pub fn render_plan(plan: &crate::staffing::Plan) -> String {
+    use crate::staffing::{TYPE_NAMES, curve_points};
     let answer = &plan.answer;
     let mut html = head(&format!("carequeue staffing plan: {}", plan.scenario.name));
     let _ = write!(
@@ -302,7 +302,7 @@ pub(crate) fn render_plan(plan: &app::staffing::Plan) -> String {
         let _ = write!(
             html,
             "<tr><td>{name}</td><td class=\"{class}\">{}</td><td>{}</td><td>{}</td><td>{:.0}%</td></tr>",
-            app::staffing::human(plan.current[p]),
+            crate::staffing::human(plan.current[p]),
             answer.start[p],
             answer.staff[p],
             answer.intake_shares[p] * 100.0
@@ -347,10 +347,10 @@ pub(crate) fn render_plan(plan: &app::staffing::Plan) -> String {
                 html,
                 "<p class=\"note\">Membership growth {:+.1}% a year; attrition {} a year; hiring capacity {} a year; {} months to hire; trainees {} a year (therapists / psychiatrists / SUD counsellors). Needed: the answer scaled by the closed forms to each year's membership. Expected: the simulated curve at the staff's share of what is needed (the worst standard).</p>",
                 w.growth * 100.0,
-                w.attrition.map(app::staffing::human).join(" / "),
-                w.hires_per_year.map(app::staffing::human).join(" / "),
-                app::staffing::human(w.months_to_hire),
-                w.trainees_per_year.map(app::staffing::human).join(" / ")
+                w.attrition.map(crate::staffing::human).join(" / "),
+                w.hires_per_year.map(crate::staffing::human).join(" / "),
+                crate::staffing::human(w.months_to_hire),
+                w.trainees_per_year.map(crate::staffing::human).join(" / ")
             );
         }
         let labels: Vec<String> =
@@ -469,13 +469,28 @@ fn sign_off(html: &mut String) {
     html.push_str("<h2>Sign-off</h2><table class=\"signoff\"><tbody><tr><th>Prepared by</th><td></td><th>Date</th><td></td></tr><tr><th>Reviewed by (compliance officer)</th><td></td><th>Date</th><td></td></tr><tr><th>Signature</th><td colspan=\"3\"></td></tr></tbody></table>");
 }
 
+/// The HTML report: one rule set's, or a plan's with a section per rule set.
+pub fn page(
+    plan: Option<&str>,
+    governed: &[crate::plan::Governed],
+    parts: &[crate::plan::Judged<'_>],
+    period: &metrics::Period,
+) -> String {
+    let pages: Vec<String> = parts
+        .iter()
+        .map(|part| {
+            render(&part.report, &part.governed.rule_set, &part.provenance, period, plan.is_some())
+        })
+        .collect();
+    match plan {
+        None => pages.into_iter().next().unwrap_or_default(),
+        Some(name) => combine(name, governed, pages),
+    }
+}
+
 /// A plan's report: one page holding each rule set's report, in order,
 /// under the plan's name.
-pub(crate) fn combine(
-    plan: &str,
-    governed: &[crate::plan_file::Governed],
-    pages: Vec<String>,
-) -> String {
+pub fn combine(plan: &str, governed: &[crate::plan::Governed], pages: Vec<String>) -> String {
     let mut html = head(&format!("carequeue report: {plan}"));
     let _ = write!(
         html,
@@ -725,7 +740,7 @@ fn rate_class(row: &Row) -> &'static str {
 }
 
 /// Renders the whole report.
-pub(crate) fn render(
+pub fn render(
     report: &Report,
     rule_set: &RuleSet,
     provenance: &Provenance,
