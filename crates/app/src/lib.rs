@@ -14,11 +14,13 @@
 //! - [`output`]: reports as typed values, one definition of their columns
 //!   for CSV, table and JSON;
 //! - [`staffing`]: the staffing plan, fitted to a ledger when asked;
+//! - [`demo`]: the demo plan stored as a live feed would have stored it;
 //! - [`html`]: the self-contained HTML report and staffing plan;
 //! - [`rule_sets`]: a shipped rule set by id, or a rule file by path.
 //!
 //! No terminal I/O and no HTTP here: the caller prints, serves and exits.
 
+pub mod demo;
 mod error;
 pub mod html;
 pub mod output;

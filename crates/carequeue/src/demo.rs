@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use ledger::{AppendOptions, Appended, Incoming, Ledger};
+use ledger::Ledger;
 use sim::Scenario;
 
 use crate::Outcome;
@@ -82,51 +82,16 @@ pub(crate) fn run(args: &DemoArgs) -> Result<Outcome> {
     // a week, recorded at the moment of its last event, so that `--as-of` can look
     // at any moment of the simulated year.
     let ledger = Ledger::create(LEDGER)?;
-    let weeks = events.chunk_by({
-        let mut week_end = run.start;
-        move |_, next: &events::Event| {
-            let at = next.occurred_at.timestamp();
-            if at <= week_end {
-                return true;
-            }
-            while week_end < at {
-                week_end =
-                    week_end.saturating_add(jiff::SignedDuration::from_hours(7 * 24)).unwrap_or(at);
-            }
-            false
-        }
-    });
     let bar = progress("storing the events in the ledger, a batch a week", events.len() as u64);
-    let (mut stored, mut line) = (0, 0u64);
-    let mut head = None;
-    for batch in weeks {
-        let last = batch.iter().map(|e| e.occurred_at.timestamp()).max().unwrap_or(run.start);
-        let options =
-            AppendOptions::new(crate::provenance::DEMO_SOURCE, ledger::RecordedAt::At(last));
-        let incoming = batch.iter().map(|event| {
-            line += 1;
-            Ok::<_, std::convert::Infallible>(Incoming::new(line, event.clone()))
-        });
-        match ledger.append(incoming, &options)? {
-            Appended::Stored(summary) => {
-                stored += summary.batch.n_new;
-                head = Some(summary.head);
-            }
-            Appended::Rejected(rejection) => {
-                return Err(anyhow::format_err!(
-                    "the simulated events were rejected: {} problems, the first: {:?}",
-                    rejection.problems.len(),
-                    rejection.problems.first()
-                ));
-            }
-        }
+    let stored = app::demo::store_weekly(&ledger, &events, run.start, &mut |n| {
         if let Some(bar) = &bar {
-            bar.inc(batch.len() as u64);
+            bar.inc(n);
         }
-    }
+    })?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    let (stored, head) = (stored.events, stored.head);
     // The last batch's moment: the end of the simulated year.
     let as_of = events.iter().map(|e| e.occurred_at.timestamp()).max().unwrap_or(run.end);
     writeln!(

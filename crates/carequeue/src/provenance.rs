@@ -11,7 +11,7 @@
 
 use std::io::{self, Write};
 
-pub(crate) use app::provenance::{DEMO_SOURCE, Provenance};
+pub(crate) use app::provenance::Provenance;
 
 use crate::Outcome;
 
