@@ -47,6 +47,13 @@ pub enum Error {
     /// The ledger was opened for reading ([`crate::Ledger::open`]); only
     /// [`crate::Ledger::create`] opens one to append to.
     ReadOnly,
+    /// Every turn to read was taken for as long as a read may wait.
+    Busy {
+        /// Reads served at once.
+        readers: usize,
+        /// How long the read waited.
+        waited: std::time::Duration,
+    },
 }
 
 impl fmt::Display for Error {
@@ -82,6 +89,12 @@ impl fmt::Display for Error {
                 crate::CLOCK_TOLERANCE.as_secs()
             ),
             Error::ReadOnly => write!(f, "the ledger was opened for reading, not for appending"),
+            Error::Busy { readers, waited } => write!(
+                f,
+                "the ledger is busy: {readers} reads were running for all of the {:.1} s this \
+                 one waited; try again",
+                waited.as_secs_f64()
+            ),
         }
     }
 }

@@ -25,6 +25,7 @@
 mod append;
 mod chain;
 mod error;
+mod gate;
 mod postgres;
 mod sqlite;
 mod store;
@@ -41,6 +42,7 @@ pub use crate::chain::{
     GENESIS, Head, batch_hash, entry_hash, format_recorded_at, parse_recorded_at,
 };
 pub use crate::error::Error;
+pub use crate::gate::Readers;
 pub use crate::store::{BatchKind, BatchRow};
 pub use crate::verify::{Break, Verification};
 
@@ -80,6 +82,7 @@ pub struct Checked {
 pub struct Ledger {
     store: Box<dyn Store>,
     location: String,
+    gate: gate::Gate,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -99,7 +102,7 @@ impl Ledger {
         } else {
             Box::new(sqlite::Sqlite::open(std::path::Path::new(location), Mode::Append)?)
         };
-        Ok(Ledger { store, location: redact(location) })
+        Ok(Ledger { store, location: redact(location), gate: gate::Gate::default_limits() })
     }
 
     /// Opens an existing ledger at `location` for reading: it creates no
@@ -114,7 +117,19 @@ impl Ledger {
         } else {
             Box::new(sqlite::Sqlite::open(std::path::Path::new(location), Mode::Read)?)
         };
-        Ok(Ledger { store, location: redact(location) })
+        Ok(Ledger { store, location: redact(location), gate: gate::Gate::default_limits() })
+    }
+
+    /// The same ledger serving at most `readers.max` reads at once, each
+    /// waiting at most `readers.wait` for its turn ([`Error::Busy`] then).
+    pub fn with_readers(mut self, readers: Readers) -> Ledger {
+        self.gate = gate::Gate::new(readers);
+        self
+    }
+
+    /// How many reads it serves at once, and how long a read waits.
+    pub fn readers(&self) -> Readers {
+        self.gate.limits()
     }
 
     /// The location, with any password removed.
@@ -142,6 +157,7 @@ impl Ledger {
         as_of: Option<Timestamp>,
         mut each: impl FnMut(StoredEvent) -> Result<(), Box<dyn std::error::Error + Send + Sync>>,
     ) -> Result<(), Error> {
+        let _turn = self.gate.enter()?;
         let backfill = std::cell::RefCell::new(Backfilled::default());
         let mut pick = |batches: &[BatchRow]| {
             *backfill.borrow_mut() = Backfilled::new(batches);
@@ -166,6 +182,7 @@ impl Ledger {
         as_of: Option<Timestamp>,
         mut each: impl FnMut(StoredEvent) -> Result<(), Box<dyn std::error::Error + Send + Sync>>,
     ) -> Result<Checked, Error> {
+        let _turn = self.gate.enter()?;
         let mut each = |stored| each(stored).map_err(Error::Callback);
         let mut batches = Vec::new();
         let verification = verify::walk(
@@ -178,6 +195,7 @@ impl Ledger {
 
     /// The last sequence number recorded by `as_of`.
     pub fn seq_as_of(&self, as_of: Timestamp) -> Result<u64, Error> {
+        let _turn = self.gate.enter()?;
         Ok(seq_as_of(&self.store.batches()?, as_of))
     }
 
@@ -190,11 +208,13 @@ impl Ledger {
 
     /// Every batch appended, in order.
     pub fn batches(&self) -> Result<Vec<BatchRow>, Error> {
+        let _turn = self.gate.enter()?;
         self.store.batches()
     }
 
     /// The head of the chain as the batches record it.
     pub fn head(&self) -> Result<Head, Error> {
+        let _turn = self.gate.enter()?;
         let batches = self.store.batches()?;
         Ok(batches
             .last()
@@ -205,6 +225,7 @@ impl Ledger {
     /// `verify.rs`). With `expected`, also checks that the chain passes
     /// through that head, which a third party may have kept.
     pub fn verify(&self, expected: Option<&Head>) -> Result<Verification, Error> {
+        let _turn = self.gate.enter()?;
         verify::verify(&*self.store, expected)
     }
 }

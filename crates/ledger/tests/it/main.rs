@@ -7,5 +7,6 @@ mod append;
 mod backfill;
 mod opening;
 mod outside;
+mod readers;
 mod support;
 mod tamper;
