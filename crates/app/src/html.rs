@@ -1019,28 +1019,17 @@ pub fn render(
     ));
 
     // Substitution and harm by month.
-    let substitution: Vec<f64> = months
-        .iter()
-        .map(|m| {
-            report
-                .by_month
-                .iter()
-                .filter(|r| &r.keys[0] == m)
-                .map(|r| r.group_for_individual as f64)
-                .sum()
-        })
-        .collect();
-    let harm: Vec<f64> = months
-        .iter()
-        .map(|m| {
-            report
-                .by_month
-                .iter()
-                .filter(|r| &r.keys[0] == m)
-                .map(|r| r.harm_while_waiting as f64)
-                .sum()
-        })
-        .collect();
+    // A count summed over every standard, month by month.
+    let per_month = |count: fn(&Row) -> u64| -> Vec<f64> {
+        months
+            .iter()
+            .map(|m| {
+                report.by_month.iter().filter(|r| &r.keys[0] == m).map(|r| count(r) as f64).sum()
+            })
+            .collect()
+    };
+    let substitution = per_month(|r| r.group_for_individual);
+    let harm = per_month(|r| r.harm_while_waiting);
     let _ = write!(html, "<h2>Group care substituted, and {harm_label}</h2>");
     let harm_series = if provenance.simulated {
         "harm events while waiting (illustrative)"
